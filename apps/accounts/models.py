@@ -1,0 +1,154 @@
+"""Organizations, teams, their members and the roles they hold."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.text import slugify
+
+
+class User(AbstractUser):
+    """A person who signs in. Kept as our own model so fields can be added without a rewrite."""
+
+
+class OrganizationRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+class TeamRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def for_user(self, user: User) -> OrganizationQuerySet:
+        """The organizations the user belongs to, by name."""
+        return self.filter(memberships__user=user).order_by("name")
+
+
+class Organization(models.Model):
+    """The tenant: its registries, teams and members. Create one with `create_organization`."""
+
+    name = models.CharField(max_length=128)
+    slug = models.SlugField(max_length=64, unique=True, help_text="Used in URLs and paths.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def add_member(
+        self, user: User, role: OrganizationRole = OrganizationRole.MEMBER
+    ) -> OrganizationMembership:
+        """Add the user, or change their role if they are already a member."""
+        membership, _ = self.memberships.update_or_create(user=user, defaults={"role": role})
+        return membership
+
+    def create_team(self, name: str, slug: str = "") -> Team:
+        return self.teams.create(name=name, slug=slug or slugify(name))
+
+
+class OrganizationMembership(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="organization_memberships"
+    )
+    role = models.CharField(
+        max_length=16, choices=OrganizationRole.choices, default=OrganizationRole.MEMBER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="accounts_org_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=OrganizationRole.values),
+                name="accounts_org_membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == OrganizationRole.ADMIN
+
+
+class Team(models.Model):
+    """A group of people in an organization; it owns projects and may be granted registry roles."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=128)
+    slug = models.SlugField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="accounts_team_slug_unique"
+            ),
+            models.UniqueConstraint(
+                Lower("name"), "organization", name="accounts_team_name_unique_ci"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def add_member(self, user: User, role: TeamRole = TeamRole.MEMBER) -> TeamMembership:
+        """Add an organization member to the team, or change their team role."""
+        membership = self.memberships.filter(user=user).first() or TeamMembership(
+            team=self, user=user
+        )
+        membership.role = role
+        membership.full_clean()
+        membership.save()
+        return membership
+
+
+class TeamMembership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="team_memberships")
+    role = models.CharField(max_length=16, choices=TeamRole.choices, default=TeamRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "user"], name="accounts_team_membership_unique"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=TeamRole.values),
+                name="accounts_team_membership_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+    def clean(self) -> None:
+        if (
+            self.team_id
+            and self.user_id
+            and not OrganizationMembership.objects.filter(
+                organization_id=self.team.organization_id, user_id=self.user_id
+            ).exists()
+        ):
+            raise ValidationError(
+                {"user": "This user is not in the team's organization; add them there first."}
+            )

@@ -1,0 +1,272 @@
+"""Who may do what: the one module that answers "may this user do this?".
+
+`effective_role(user, registry)` is the highest of the roles a user gets on a registry;
+`can(user, action, target)` applies the role table of DESIGN.md; `check` raises the error a view
+or the API shows: Http404 when the user may not even see the target (so its existence does not
+leak), PermissionDenied naming the role needed when they may see it but lack the role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q
+from django.http import Http404
+
+from apps.accounts.models import (
+    Organization,
+    OrganizationMembership,
+    OrganizationRole,
+    TeamMembership,
+    TeamRole,
+)
+from apps.artifacts.models import Artifact, ArtifactVersion, Project
+from apps.registries.models import (
+    ROLE_RANK,
+    Alias,
+    Collection,
+    Link,
+    Registry,
+    RegistryGrant,
+    RegistryRole,
+    Visibility,
+)
+
+
+class Action(StrEnum):
+    # On a registry, or anything in it.
+    VIEW = "view"
+    DOWNLOAD = "download"
+    CREATE_COLLECTION = "create_collection"
+    EDIT_COLLECTION = "edit_collection"  # description and tags; version description and tags
+    DELETE_COLLECTION = "delete_collection"
+    LINK = "link"
+    UNLINK = "unlink"
+    SET_ALIAS = "set_alias"  # put an alias on, or move it to, a version
+    REMOVE_ALIAS = "remove_alias"
+    EDIT_REGISTRY = "edit_registry"  # settings, protected aliases, members
+    DELETE_REGISTRY = "delete_registry"
+    # On an organization.
+    CREATE_REGISTRY = "create_registry"
+    VIEW_ORGANIZATION = "view_organization"
+    # On a project and the artifacts, versions and runs in it.
+    VIEW_PROJECT = "view_project"
+    WRITE_PROJECT = "write_project"  # log versions, start runs
+
+
+# The least registry role each registry action needs, before the protected-alias rules.
+REGISTRY_ACTION_ROLE = {
+    Action.VIEW: RegistryRole.RESTRICTED_VIEWER,
+    Action.DOWNLOAD: RegistryRole.VIEWER,
+    Action.CREATE_COLLECTION: RegistryRole.MEMBER,
+    Action.EDIT_COLLECTION: RegistryRole.MEMBER,
+    Action.DELETE_COLLECTION: RegistryRole.MEMBER,
+    Action.LINK: RegistryRole.MEMBER,
+    Action.UNLINK: RegistryRole.MEMBER,
+    Action.SET_ALIAS: RegistryRole.MEMBER,
+    Action.REMOVE_ALIAS: RegistryRole.MEMBER,
+    Action.EDIT_REGISTRY: RegistryRole.ADMIN,
+    Action.DELETE_REGISTRY: RegistryRole.ADMIN,
+}
+
+
+def organization_role(user: Any, organization_id: int) -> OrganizationRole | None:
+    """The user's role in the organization, or None for outsiders and anonymous users."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    role = (
+        OrganizationMembership.objects.filter(organization_id=organization_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return OrganizationRole(role) if role else None
+
+
+def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
+    """The highest role the user holds on the registry, or None if they may not see it.
+
+    Sources: admin for organization admins; the user's own grant; grants to the user's teams;
+    and on organization-visible registries the baseline role (capped at viewer for
+    organization viewers). Only members of the registry's organization get any role.
+    """
+    org_role = organization_role(user, registry.organization_id)
+    if org_role is None:
+        return None
+    if org_role == OrganizationRole.ADMIN:
+        return RegistryRole.ADMIN
+    roles = [
+        RegistryRole(role)
+        for role in RegistryGrant.objects.filter(registry=registry)
+        .filter(Q(user=user) | Q(team__memberships__user=user))
+        .values_list("role", flat=True)
+    ]
+    if registry.visibility == Visibility.ORGANIZATION:
+        baseline = RegistryRole(registry.baseline_role)
+        if (
+            org_role == OrganizationRole.VIEWER
+            and ROLE_RANK[baseline] > ROLE_RANK[RegistryRole.VIEWER]
+        ):
+            baseline = RegistryRole.VIEWER
+        roles.append(baseline)
+    return max(roles, key=ROLE_RANK.__getitem__, default=None)
+
+
+def team_role(user: Any, project: Project) -> TeamRole | None:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    role = (
+        TeamMembership.objects.filter(team_id=project.team_id, user=user)
+        .values_list("role", flat=True)
+        .first()
+    )
+    return TeamRole(role) if role else None
+
+
+def registry_of(target: Registry | Collection | Link | Alias) -> Registry:
+    if isinstance(target, Registry):
+        return target
+    if isinstance(target, Collection):
+        return target.registry
+    if isinstance(target, Link | Alias):
+        return target.collection.registry
+    raise TypeError(f"{type(target).__name__} is not in a registry")
+
+
+def project_of(target: Project | Artifact | ArtifactVersion) -> Project:
+    if isinstance(target, Project):
+        return target
+    if isinstance(target, Artifact):
+        return target.project
+    if isinstance(target, ArtifactVersion):
+        return target.artifact.project
+    raise TypeError(f"{type(target).__name__} is not in a project")
+
+
+def required_role(action: Action, target: Registry | Collection | Link | Alias) -> RegistryRole:
+    """The least registry role the action needs on this target, protected aliases included."""
+    registry = registry_of(target)
+    touches_protected = (
+        (action == Action.UNLINK and isinstance(target, Link) and _carries_protected(target))
+        or (
+            action == Action.DELETE_COLLECTION
+            and isinstance(target, Collection)
+            and Collection.objects.filter(pk=target.pk).holding_protected_alias().exists()
+        )
+        or (
+            action in (Action.SET_ALIAS, Action.REMOVE_ALIAS)
+            and isinstance(target, Alias)
+            and registry.protected_aliases.filter(name=target.name).exists()
+        )
+    )
+    return RegistryRole.ADMIN if touches_protected else REGISTRY_ACTION_ROLE[action]
+
+
+def _carries_protected(link: Link) -> bool:
+    protected = link.collection.registry.protected_aliases.values("name")
+    return link.aliases.filter(name__in=protected).exists()
+
+
+def _can_delete_registry(user: Any, registry: Registry, role: RegistryRole | None) -> bool:
+    """Core registries never; custom ones by an organization admin, or the admin who made it."""
+    if registry.is_core or role != RegistryRole.ADMIN:
+        return False
+    if registry.created_by_id == user.pk:
+        return True
+    return organization_role(user, registry.organization_id) == OrganizationRole.ADMIN
+
+
+def can(user: Any, action: Action, target: Any) -> bool:
+    """Whether the user may do the action on the target, as the role table in DESIGN.md says."""
+    try:
+        check(user, action, target)
+    except (Http404, PermissionDenied):
+        return False
+    return True
+
+
+ACTION_PHRASES = {
+    Action.VIEW: "Seeing this registry",
+    Action.DOWNLOAD: "Downloading files or seeing their contents",
+    Action.CREATE_COLLECTION: "Creating a collection",
+    Action.EDIT_COLLECTION: "Editing descriptions and tags",
+    Action.DELETE_COLLECTION: "Deleting this collection",
+    Action.LINK: "Linking a version",
+    Action.UNLINK: "Unlinking this version",
+    Action.SET_ALIAS: "Setting this alias",
+    Action.REMOVE_ALIAS: "Removing this alias",
+    Action.EDIT_REGISTRY: "Changing this registry's settings",
+    Action.DELETE_REGISTRY: "Deleting this registry",
+    Action.CREATE_REGISTRY: "Creating a registry",
+    Action.WRITE_PROJECT: "Logging to this project",
+}
+
+
+def check(user: Any, action: Action, target: Any) -> None:
+    """Raise Http404 if the user may not see the target, PermissionDenied if they lack the role."""
+    if isinstance(target, Organization):
+        _check_organization(user, action, target)
+    elif isinstance(target, Project | Artifact | ArtifactVersion):
+        _check_project(user, action, project_of(target))
+    else:
+        _check_registry(user, action, target)
+
+
+def _check_organization(user: Any, action: Action, organization: Organization) -> None:
+    role = organization_role(user, organization.pk)
+    if role is None:
+        raise Http404("No such organization.")
+    if action == Action.VIEW_ORGANIZATION:
+        return
+    if action == Action.CREATE_REGISTRY:
+        if role == OrganizationRole.VIEWER:
+            raise PermissionDenied(
+                f"Creating a registry needs the member or admin role in {organization.name}; "
+                "you are a viewer."
+            )
+        return
+    raise ValueError(f"{action} is not an organization action")
+
+
+def _check_project(user: Any, action: Action, project: Project) -> None:
+    if organization_role(user, project.team.organization_id) == OrganizationRole.ADMIN:
+        return
+    role = team_role(user, project)
+    if role is None:
+        raise Http404("No such project.")
+    if action == Action.VIEW_PROJECT:
+        return
+    if action == Action.WRITE_PROJECT:
+        if role == TeamRole.VIEWER:
+            raise PermissionDenied(
+                f"Logging to project {project.name} needs the member or admin role in team "
+                f"{project.team.name}; you are a viewer."
+            )
+        return
+    raise ValueError(f"{action} is not a project action")
+
+
+def _check_registry(user: Any, action: Action, target: Any) -> None:
+    registry = registry_of(target)
+    role = effective_role(user, registry)
+    if role is None:
+        raise Http404("No such registry.")
+    if action == Action.DELETE_REGISTRY:
+        if not _can_delete_registry(user, registry, role):
+            reason = (
+                "core registries cannot be deleted"
+                if registry.is_core
+                else "it needs an organization admin, or the registry admin who created it"
+            )
+            raise PermissionDenied(f"Deleting registry {registry.name}: {reason}.")
+        return
+    needed = required_role(action, target)
+    if ROLE_RANK[role] < ROLE_RANK[needed]:
+        why = ""
+        if needed == RegistryRole.ADMIN and REGISTRY_ACTION_ROLE[action] != RegistryRole.ADMIN:
+            why = " because of a protected alias"
+        raise PermissionDenied(
+            f"{ACTION_PHRASES[action]} needs the {needed.label.lower()} role on registry "
+            f"{registry.name}{why}; your role is {role.label.lower()}."
+        )

@@ -1,0 +1,44 @@
+"""Creating organizations, which always come with their core registries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from apps.accounts.models import Organization, OrganizationMembership, OrganizationRole
+from apps.lineage.models import AuditAction, AuditEvent
+from apps.registries.models import CORE_REGISTRIES, Registry, RegistryArtifactType, Visibility
+
+
+@transaction.atomic
+def create_organization(*, name: str, slug: str = "", admin: Any = None) -> Organization:
+    """An organization with its Models and Datasets registries, and its first admin if given."""
+    organization = Organization.objects.create(name=name, slug=slug or slugify(name))
+    create_core_registries(organization)
+    if admin is not None:
+        OrganizationMembership.objects.create(
+            organization=organization, user=admin, role=OrganizationRole.ADMIN
+        )
+    AuditEvent.record(
+        AuditAction.ORGANIZATION_CREATE,
+        organization=organization,
+        actor=admin,
+        target=organization.slug,
+    )
+    return organization
+
+
+def create_core_registries(organization: Organization) -> None:
+    for slug, (name, description, artifact_type) in CORE_REGISTRIES.items():
+        registry = Registry.objects.create(
+            organization=organization,
+            slug=slug,
+            name=name,
+            description=description,
+            is_core=True,
+            visibility=Visibility.ORGANIZATION,
+            accepts_all_types=False,
+        )
+        RegistryArtifactType.objects.create(registry=registry, name=artifact_type)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class LineageConfig(AppConfig):
+    name = "apps.lineage"
+    label = "lineage"
+    verbose_name = "Lineage and audit"

@@ -1,0 +1,379 @@
+"""Registries, their collections, the links into them, aliases, tags and stars."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+
+from apps.accounts.models import Organization, Team
+from apps.artifacts.models import ArtifactVersion
+from apps.lib.validators import LATEST
+
+CORE_REGISTRIES = {
+    # slug: (name, description, accepted type)
+    "model": ("Models", "The organization's models, ready to share and promote.", "model"),
+    "dataset": ("Datasets", "The organization's datasets, versioned and shared.", "dataset"),
+}
+
+
+class Visibility(models.TextChoices):
+    ORGANIZATION = "organization", "Organization"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class RegistryRole(models.TextChoices):
+    """Registry roles, highest first; `RANK` orders them."""
+
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+    RESTRICTED_VIEWER = "restricted_viewer", "Restricted viewer"
+
+    @property
+    def rank(self) -> int:
+        return ROLE_RANK[self]
+
+
+ROLE_RANK = {
+    RegistryRole.RESTRICTED_VIEWER: 1,
+    RegistryRole.VIEWER: 2,
+    RegistryRole.MEMBER: 3,
+    RegistryRole.ADMIN: 4,
+}
+BASELINE_ROLES = [RegistryRole.RESTRICTED_VIEWER, RegistryRole.VIEWER, RegistryRole.MEMBER]
+
+
+class RegistryQuerySet(models.QuerySet):
+    def for_landing_page(self) -> RegistryQuerySet:
+        """Core registries first, then custom ones by name, with their accepted types."""
+        return self.prefetch_related("accepted_types").order_by("-is_core", Lower("name"))
+
+
+class Registry(models.Model):
+    """An organization's hub of collections. Core registries (Models, Datasets) are fixed."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="registries"
+    )
+    name = models.CharField(max_length=113)
+    slug = models.SlugField(max_length=128, allow_unicode=True, help_text="Used in URLs and paths.")
+    description = models.TextField(blank=True)
+    is_core = models.BooleanField(default=False, editable=False)
+    visibility = models.CharField(
+        max_length=16, choices=Visibility.choices, default=Visibility.ORGANIZATION
+    )
+    baseline_role = models.CharField(
+        max_length=20,
+        choices=[(role.value, role.label) for role in BASELINE_ROLES],
+        default=RegistryRole.MEMBER,
+        help_text="The role every organization member has on an organization-visible registry.",
+    )
+    accepts_all_types = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RegistryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "registries"
+        ordering = ["-is_core", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "organization", name="registries_registry_name_unique_ci"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "slug"], name="registries_registry_slug_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_core=False) | Q(visibility=Visibility.ORGANIZATION),
+                name="registries_core_registry_is_organization_visible",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=Visibility.values),
+                name="registries_registry_visibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(baseline_role__in=[role.value for role in BASELINE_ROLES]),
+                name="registries_registry_baseline_role_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_restricted(self) -> bool:
+        return self.visibility == Visibility.RESTRICTED
+
+    def accepts(self, artifact_type: str, accepted: list[str] | None = None) -> bool:
+        if self.accepts_all_types:
+            return True
+        if accepted is None:
+            accepted = self.accepted_type_names()
+        return artifact_type in accepted
+
+    def accepted_type_names(self) -> list[str]:
+        return [t.name for t in self.accepted_types.all()]
+
+    def protected_alias_names(self) -> set[str]:
+        return {alias.name for alias in self.protected_aliases.all()}
+
+
+class RegistryArtifactType(models.Model):
+    """A type the registry accepts. The list only grows: saved types are never removed."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="accepted_types")
+    name = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registry", "name"], name="registries_accepted_type_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ProtectedAlias(models.Model):
+    """An alias only registry admins may put on or take off a version."""
+
+    registry = models.ForeignKey(
+        Registry, on_delete=models.CASCADE, related_name="protected_aliases"
+    )
+    name = models.CharField(max_length=128)
+
+    class Meta:
+        verbose_name_plural = "protected aliases"
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registry", "name"], name="registries_protected_alias_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=LATEST), name="registries_protected_alias_not_latest"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RegistryGrant(models.Model):
+    """A role on a registry given to one user or to every member of one team."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="registry_grants",
+    )
+    team = models.ForeignKey(
+        Team, on_delete=models.CASCADE, null=True, blank=True, related_name="registry_grants"
+    )
+    role = models.CharField(max_length=20, choices=RegistryRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, team__isnull=True)
+                | Q(user__isnull=True, team__isnull=False),
+                name="registries_grant_user_xor_team",
+            ),
+            models.UniqueConstraint(
+                fields=["registry", "user"],
+                condition=Q(user__isnull=False),
+                name="registries_grant_user_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["registry", "team"],
+                condition=Q(team__isnull=False),
+                name="registries_grant_team_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=RegistryRole.values), name="registries_grant_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user or self.team}: {self.get_role_display()} on {self.registry}"
+
+
+class CollectionQuerySet(models.QuerySet):
+    def holding_protected_alias(self) -> CollectionQuerySet:
+        """Collections where a live link carries one of the registry's protected aliases."""
+        return self.filter(
+            aliases__name__in=ProtectedAlias.objects.filter(
+                registry=models.OuterRef("registry")
+            ).values("name")
+        ).distinct()
+
+
+class Collection(models.Model):
+    """A set of linked versions of one artifact type, for one task or use case."""
+
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="collections")
+    name = models.CharField(max_length=128)
+    artifact_type = models.CharField(max_length=128)
+    description = models.TextField(blank=True, help_text="Markdown, rendered sanitized.")
+    # The number the next link takes; read and bumped under a row lock, never reused.
+    next_link_number = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CollectionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registry", "name"], name="registries_collection_name_unique"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name__contains="/") & ~Q(name__contains=":"),
+                name="registries_collection_name_no_slash_or_colon",
+            ),
+        ]
+        indexes = [models.Index(fields=["registry", "-updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.registry.slug}/{self.name}"
+
+    @property
+    def organization(self) -> Organization:
+        return self.registry.organization
+
+
+class LinkQuerySet(models.QuerySet):
+    def live(self) -> LinkQuerySet:
+        """Links still in the collection; unlinked ones stay only for history."""
+        return self.filter(unlinked_at__isnull=True)
+
+
+class Link(models.Model):
+    """A pointer from a collection to a source version: never a copy of its files.
+
+    Numbers count links per collection and are never reused. Unlinking keeps the row, with
+    `unlinked_at` set, so history can still name the version it pointed at.
+    """
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="links")
+    version = models.ForeignKey(ArtifactVersion, on_delete=models.PROTECT, related_name="links")
+    number = models.PositiveIntegerField()
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    linked_at = models.DateTimeField()
+    unlinked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    unlinked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = LinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["collection", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "number"], name="registries_link_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["collection", "version"],
+                condition=Q(unlinked_at__isnull=True),
+                name="registries_link_version_once_per_collection",
+            ),
+            models.CheckConstraint(
+                condition=Q(unlinked_at__isnull=True) | Q(unlinked_at__gte=models.F("linked_at")),
+                name="registries_link_unlinked_after_linked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}:{self.label}"
+
+    @property
+    def label(self) -> str:
+        return f"v{self.number}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.unlinked_at is None
+
+
+class Alias(models.Model):
+    """A name for one link, unique in its collection. `latest` is kept on the newest link."""
+
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="aliases")
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="aliases")
+    name = models.CharField(max_length=128)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "aliases"
+        ordering = ["name"]
+        constraints = [
+            # One holder per alias per collection; this is also what keeps `latest` single.
+            models.UniqueConstraint(
+                fields=["collection", "name"], name="registries_alias_unique_in_collection"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name__contains="/") & ~Q(name__contains=":") & ~Q(name=""),
+                name="registries_alias_name_no_slash_or_colon",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name__regex=r"^v[0-9]+$"), name="registries_alias_not_version_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_latest(self) -> bool:
+        return self.name == LATEST
+
+
+class CollectionTag(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "name"], name="registries_collection_tag_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Star(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars"
+    )
+    registry = models.ForeignKey(Registry, on_delete=models.CASCADE, related_name="stars")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "registry"], name="registries_star_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ★ {self.registry}"

@@ -1,0 +1,457 @@
+"""Every change to registries and what is in them: each one transaction with its audit event.
+
+Each function checks the actor's role through the policy, validates its input with the rules in
+apps.lib.validators, and raises ValidationError naming the rule broken; nothing is half-made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from apps.accounts.models import Organization
+from apps.accounts.policy import Action, check
+from apps.artifacts.models import ArtifactVersion, VersionTag
+from apps.lib.validators import (
+    LATEST,
+    clean_aliases,
+    clean_tags,
+    validate_alias,
+    validate_artifact_type,
+    validate_collection_name,
+    validate_registry_name,
+    validate_tag,
+)
+from apps.lineage.models import AuditAction, AuditEvent
+from apps.registries.models import (
+    Alias,
+    Collection,
+    CollectionTag,
+    Link,
+    Registry,
+    RegistryArtifactType,
+    RegistryGrant,
+    RegistryRole,
+    Star,
+    Visibility,
+)
+
+
+def registry_path(registry: Registry) -> str:
+    return f"{registry.organization.slug}/{registry.slug}"
+
+
+def collection_path(collection: Collection) -> str:
+    return f"{registry_path(collection.registry)}/{collection.name}"
+
+
+def link_path(link: Link) -> str:
+    return f"{collection_path(link.collection)}:v{link.number}"
+
+
+def _audit(action: AuditAction, *, actor: Any, target: Any, **data: Any) -> None:
+    """Record an event about a registry, collection or link, filling in where it happened."""
+    registry = collection = version = None
+    if isinstance(target, Registry):
+        registry, path = target, registry_path(target)
+    elif isinstance(target, Collection):
+        registry, collection, path = target.registry, target, collection_path(target)
+    else:
+        registry, collection = target.collection.registry, target.collection
+        version, path = target.version, link_path(target)
+    AuditEvent.record(
+        action,
+        organization=registry.organization,
+        actor=actor,
+        target=path,
+        registry=registry,
+        collection=collection,
+        version=version,
+        **data,
+    )
+
+
+# Registries
+
+
+def _clean_types(artifact_types: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(validate_artifact_type(t) for t in artifact_types))
+
+
+@transaction.atomic
+def create_registry(
+    *,
+    actor: Any,
+    organization: Organization,
+    name: str,
+    description: str = "",
+    visibility: str = Visibility.ORGANIZATION,
+    artifact_types: Iterable[str] = (),
+) -> Registry:
+    """A custom registry. No types means it accepts all types.
+
+    The creator of a restricted registry becomes its admin, so they can still see it.
+    """
+    check(actor, Action.CREATE_REGISTRY, organization)
+    validate_registry_name(name)
+    if visibility not in Visibility.values:
+        raise ValidationError(
+            f"Visibility {visibility!r} is unknown; use organization or restricted.",
+            code="invalid_visibility",
+        )
+    types = _clean_types(artifact_types)
+    slug = slugify(name, allow_unicode=True)
+    if not slug:
+        raise ValidationError(
+            f"Registry name {name!r} needs at least one letter or digit.", code="invalid_name"
+        )
+    clash = organization.registries.filter(name__iexact=name).first() or (
+        organization.registries.filter(slug=slug).first()
+    )
+    if clash is not None:
+        raise ValidationError(
+            f"A registry named {clash.name!r} already exists in {organization.name} "
+            f"(names must differ by more than case or punctuation). Choose another name.",
+            code="duplicate_name",
+        )
+    registry = Registry.objects.create(
+        organization=organization,
+        name=name,
+        slug=slug,
+        description=description,
+        visibility=visibility,
+        accepts_all_types=not types,
+        created_by=actor,
+    )
+    RegistryArtifactType.objects.bulk_create(
+        RegistryArtifactType(registry=registry, name=t) for t in types
+    )
+    if visibility == Visibility.RESTRICTED:
+        RegistryGrant.objects.create(registry=registry, user=actor, role=RegistryRole.ADMIN)
+    _audit(
+        AuditAction.REGISTRY_CREATE,
+        actor=actor,
+        target=registry,
+        visibility=visibility,
+        artifact_types=types or "all",
+    )
+    return registry
+
+
+@transaction.atomic
+def delete_registry(*, actor: Any, registry: Registry) -> None:
+    """Delete a custom registry with its collections and links; source versions stay."""
+    check(actor, Action.DELETE_REGISTRY, registry)
+    _audit(AuditAction.REGISTRY_DELETE, actor=actor, target=registry, name=registry.name)
+    registry.delete()
+
+
+@transaction.atomic
+def star(*, actor: Any, registry: Registry) -> None:
+    check(actor, Action.VIEW, registry)
+    _, created = Star.objects.get_or_create(user=actor, registry=registry)
+    if created:
+        _audit(AuditAction.REGISTRY_STAR, actor=actor, target=registry)
+
+
+@transaction.atomic
+def unstar(*, actor: Any, registry: Registry) -> None:
+    check(actor, Action.VIEW, registry)
+    deleted, _ = Star.objects.filter(user=actor, registry=registry).delete()
+    if deleted:
+        _audit(AuditAction.REGISTRY_UNSTAR, actor=actor, target=registry)
+
+
+# Collections
+
+
+def _check_type_accepted(registry: Registry, artifact_type: str) -> None:
+    if not registry.accepts(artifact_type):
+        accepted = ", ".join(registry.accepted_type_names())
+        raise ValidationError(
+            f"Registry {registry.name} does not accept type {artifact_type!r}; "
+            f"it accepts: {accepted}. A registry admin can add the type in settings.",
+            code="type_not_accepted",
+        )
+
+
+def _new_collection(
+    *, actor: Any, registry: Registry, name: str, artifact_type: str, description: str = ""
+) -> Collection:
+    validate_collection_name(name)
+    validate_artifact_type(artifact_type)
+    _check_type_accepted(registry, artifact_type)
+    if registry.collections.filter(name=name).exists():
+        raise ValidationError(
+            f"Registry {registry.name} already has a collection named {name!r}.",
+            code="duplicate_name",
+        )
+    collection = Collection.objects.create(
+        registry=registry,
+        name=name,
+        artifact_type=artifact_type,
+        description=description,
+        created_by=actor,
+    )
+    _audit(AuditAction.COLLECTION_CREATE, actor=actor, target=collection, type=artifact_type)
+    return collection
+
+
+@transaction.atomic
+def create_collection(
+    *,
+    actor: Any,
+    registry: Registry,
+    name: str,
+    artifact_type: str,
+    description: str = "",
+    tags: Iterable[str] = (),
+) -> Collection:
+    check(actor, Action.CREATE_COLLECTION, registry)
+    tags = clean_tags(tags)
+    collection = _new_collection(
+        actor=actor,
+        registry=registry,
+        name=name,
+        artifact_type=artifact_type,
+        description=description,
+    )
+    _add_collection_tags(actor, collection, tags)
+    return collection
+
+
+@transaction.atomic
+def delete_collection(*, actor: Any, collection: Collection) -> None:
+    """Delete a collection and its links (a registry admin's job if it holds a protected alias)."""
+    check(actor, Action.DELETE_COLLECTION, collection)
+    _audit(AuditAction.COLLECTION_DELETE, actor=actor, target=collection, name=collection.name)
+    collection.delete()
+
+
+@transaction.atomic
+def update_collection_description(*, actor: Any, collection: Collection, description: str) -> None:
+    check(actor, Action.EDIT_COLLECTION, collection)
+    if description == collection.description:
+        return
+    collection.description = description
+    collection.save(update_fields=["description", "updated_at"])
+    _audit(AuditAction.COLLECTION_UPDATE, actor=actor, target=collection, field="description")
+
+
+def _add_collection_tags(actor: Any, collection: Collection, tags: list[str]) -> list[str]:
+    existing = set(collection.tags.values_list("name", flat=True))
+    added = [tag for tag in tags if tag not in existing]
+    CollectionTag.objects.bulk_create(CollectionTag(collection=collection, name=t) for t in added)
+    for tag in added:
+        _audit(AuditAction.COLLECTION_TAG_ADD, actor=actor, target=collection, tag=tag)
+    if added:
+        collection.save(update_fields=["updated_at"])
+    return added
+
+
+@transaction.atomic
+def add_collection_tags(*, actor: Any, collection: Collection, tags: Iterable[str]) -> list[str]:
+    """Add tags to a collection; returns the ones that were new."""
+    check(actor, Action.EDIT_COLLECTION, collection)
+    return _add_collection_tags(actor, collection, clean_tags(tags))
+
+
+@transaction.atomic
+def remove_collection_tag(*, actor: Any, collection: Collection, tag: str) -> None:
+    check(actor, Action.EDIT_COLLECTION, collection)
+    deleted, _ = collection.tags.filter(name=tag).delete()
+    if deleted:
+        collection.save(update_fields=["updated_at"])
+        _audit(AuditAction.COLLECTION_TAG_REMOVE, actor=actor, target=collection, tag=tag)
+
+
+# Links
+
+
+def link_version(
+    *,
+    actor: Any,
+    version: ArtifactVersion,
+    registry: Registry,
+    collection_name: str,
+    aliases: Iterable[str] = (),
+) -> Link:
+    """Point a collection at a source version, creating the collection if it is missing.
+
+    Linking a version that is already in the collection returns its link and adds any new
+    aliases. The new link takes the collection's next number and `latest`.
+    """
+    aliases = clean_aliases(aliases)
+    validate_collection_name(collection_name)
+    check(actor, Action.LINK, registry)
+    check(actor, Action.VIEW_PROJECT, version)
+    if not version.is_committed:
+        raise ValidationError(
+            "This version is still pending: finish uploading its files before linking it.",
+            code="version_pending",
+        )
+    project = version.artifact.project
+    if project.team.organization_id != registry.organization_id:
+        raise ValidationError(
+            f"Version {version} belongs to another organization; only versions logged in "
+            f"{registry.organization.name}'s projects can be linked into its registries.",
+            code="wrong_organization",
+        )
+    for alias in aliases:
+        check(actor, Action.SET_ALIAS, Alias(collection=Collection(registry=registry), name=alias))
+
+    for attempt in range(2):
+        try:
+            with transaction.atomic():
+                return _link(actor, version, registry, collection_name, aliases)
+        except IntegrityError:
+            # Another writer created the same collection at the same moment; its row is
+            # committed now, so the second attempt finds and locks it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _link(
+    actor: Any, version: ArtifactVersion, registry: Registry, name: str, aliases: list[str]
+) -> Link:
+    artifact_type = version.artifact.artifact_type
+    collection = Collection.objects.select_for_update().filter(registry=registry, name=name).first()
+    if collection is None:
+        check(actor, Action.CREATE_COLLECTION, registry)
+        collection = _new_collection(
+            actor=actor, registry=registry, name=name, artifact_type=artifact_type
+        )
+        collection = Collection.objects.select_for_update().get(pk=collection.pk)
+    if collection.artifact_type != artifact_type:
+        raise ValidationError(
+            f"Collection {collection.name} holds type {collection.artifact_type!r}; "
+            f"version {version} is type {artifact_type!r}. Link it into a "
+            f"{artifact_type!r} collection instead.",
+            code="type_mismatch",
+        )
+    _check_type_accepted(registry, artifact_type)
+
+    link = collection.links.live().filter(version=version).first()
+    if link is None:
+        now = timezone.now()
+        link = Link.objects.create(
+            collection=collection,
+            version=version,
+            number=collection.next_link_number,
+            linked_by=actor,
+            linked_at=now,
+        )
+        collection.next_link_number += 1
+        collection.save(update_fields=["next_link_number", "updated_at"])
+        _audit(AuditAction.LINK, actor=actor, target=link, source=str(version))
+        _place_alias(actor, link, LATEST)
+    for alias in aliases:
+        _place_alias(actor, link, alias)
+    return link
+
+
+def _place_alias(actor: Any, link: Link, name: str) -> None:
+    """Put the alias on the link, moving it from whichever link held it."""
+    current = Alias.objects.select_related("link").filter(collection=link.collection_id, name=name)
+    current = current.first()
+    if current is None:
+        Alias.objects.create(collection=link.collection, link=link, name=name)
+        _audit(AuditAction.ALIAS_ADD, actor=actor, target=link, alias=name)
+    elif current.link_id != link.pk:
+        previous = current.link
+        current.link = link
+        current.save(update_fields=["link"])
+        _audit(
+            AuditAction.ALIAS_MOVE,
+            actor=actor,
+            target=link,
+            alias=name,
+            from_version=previous.label,
+            to_version=link.label,
+        )
+
+
+def _lock_collection(link: Link) -> Link:
+    """Lock the link's collection and reload the link, so alias and link writes serialize."""
+    Collection.objects.select_for_update().get(pk=link.collection_id)
+    return Link.objects.select_related("collection__registry").get(pk=link.pk)
+
+
+@transaction.atomic
+def unlink(*, actor: Any, link: Link) -> None:
+    """Take a version out of a collection, keeping the link row for history.
+
+    Its aliases go with it; `latest` moves back to the newest link still there.
+    """
+    link = _lock_collection(link)
+    if not link.is_live:
+        return
+    check(actor, Action.UNLINK, link)
+    aliases = [a.name for a in link.aliases.all() if not a.is_latest]
+    link.aliases.all().delete()
+    link.unlinked_at = timezone.now()
+    link.unlinked_by = actor
+    link.save(update_fields=["unlinked_at", "unlinked_by"])
+    _audit(AuditAction.UNLINK, actor=actor, target=link, removed_aliases=aliases)
+    newest = link.collection.links.live().order_by("-number").first()
+    if newest is not None:
+        Alias.objects.update_or_create(
+            collection=link.collection, name=LATEST, defaults={"link": newest}
+        )
+    link.collection.save(update_fields=["updated_at"])
+
+
+@transaction.atomic
+def set_alias(*, actor: Any, link: Link, name: str) -> None:
+    """Put an alias on a linked version, moving it if another version holds it."""
+    validate_alias(name)
+    link = _lock_collection(link)
+    if not link.is_live:
+        raise ValidationError("This version was unlinked; aliases need a linked version.")
+    check(actor, Action.SET_ALIAS, Alias(collection=link.collection, name=name))
+    _place_alias(actor, link, name)
+
+
+@transaction.atomic
+def remove_alias(*, actor: Any, link: Link, name: str) -> None:
+    if name == LATEST:
+        raise ValidationError(
+            "'latest' cannot be removed: it always sits on the newest version.",
+            code="reserved_alias",
+        )
+    link = _lock_collection(link)
+    check(actor, Action.REMOVE_ALIAS, Alias(collection=link.collection, name=name))
+    deleted, _ = link.aliases.filter(name=name).delete()
+    if not deleted:
+        raise ValidationError(f"{link.label} has no alias {name!r}.", code="no_such_alias")
+    _audit(AuditAction.ALIAS_REMOVE, actor=actor, target=link, alias=name)
+
+
+# Version tags: they belong to the source version, so they show through every link.
+
+
+@transaction.atomic
+def add_version_tags(*, actor: Any, link: Link, tags: Iterable[str]) -> list[str]:
+    check(actor, Action.EDIT_COLLECTION, link)
+    tags = clean_tags(tags)
+    existing = set(link.version.tags.values_list("name", flat=True))
+    added = [tag for tag in tags if tag not in existing]
+    VersionTag.objects.bulk_create(VersionTag(version=link.version, name=t) for t in added)
+    for tag in added:
+        _audit(AuditAction.VERSION_TAG_ADD, actor=actor, target=link, tag=tag)
+    return added
+
+
+@transaction.atomic
+def remove_version_tag(*, actor: Any, link: Link, tag: str) -> None:
+    check(actor, Action.EDIT_COLLECTION, link)
+    validate_tag(tag)
+    deleted, _ = link.version.tags.filter(name=tag).delete()
+    if deleted:
+        _audit(AuditAction.VERSION_TAG_REMOVE, actor=actor, target=link, tag=tag)

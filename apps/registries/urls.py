@@ -1,0 +1,9 @@
+from django.urls import path
+
+from apps.registries import views
+
+app_name = "registries"
+
+urlpatterns = [
+    path("", views.landing, name="landing"),
+]

@@ -1,0 +1,88 @@
+"""Suite-wide fixtures: storage in a temporary folder, and fixed personas of one organization.
+
+The personas, all in organization `acme`:
+- `org_admin`: organization admin, so admin of every registry;
+- `member`: organization member, who gets the baseline role (member by default) on
+  organization-visible registries;
+- `viewer`: organization viewer, capped at viewer by baseline roles;
+- `outsider`: a signed-in user of another organization, who sees nothing of acme.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
+from apps.artifacts.models import Project
+from apps.registries.models import Registry
+from tests.factories import make_member, make_organization, make_project, make_team
+
+
+@pytest.fixture(autouse=True)
+def artifact_storage(settings, tmp_path):
+    """A fresh local folder for blobs in every test, so no test sees another's files."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "artifacts", "allow_overwrite": True},
+        },
+    }
+    return tmp_path / "artifacts"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def organization(db) -> Organization:
+    """Acme, with its core Models and Datasets registries."""
+    return make_organization("acme", name="Acme")
+
+
+@pytest.fixture
+def org_admin(organization) -> User:
+    """Admin of acme: admin on every registry, restricted ones included."""
+    return make_member(organization, "olivia", OrganizationRole.ADMIN)
+
+
+@pytest.fixture
+def member(organization) -> User:
+    """Member of acme and of team `ml` (as member): may log to its projects and link."""
+    return make_member(organization, "maria", OrganizationRole.MEMBER)
+
+
+@pytest.fixture
+def viewer(organization) -> User:
+    """Viewer of acme: sees organization registries, never above viewer through baselines."""
+    return make_member(organization, "victor", OrganizationRole.VIEWER)
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    """A signed-in member of another organization: every acme object is 404 for them."""
+    other = make_organization("globex", name="Globex")
+    return make_member(other, "oscar", OrganizationRole.ADMIN)
+
+
+@pytest.fixture
+def team(organization, member) -> Team:
+    """Team `ml` in acme, with `member` as a team member."""
+    return make_team(organization, "ml", maria=TeamRole.MEMBER)
+
+
+@pytest.fixture
+def project(team) -> Project:
+    return make_project(team, "mnist")
+
+
+@pytest.fixture
+def models_registry(organization) -> Registry:
+    return organization.registries.get(slug="model")
+
+
+@pytest.fixture
+def datasets_registry(organization) -> Registry:
+    return organization.registries.get(slug="dataset")
