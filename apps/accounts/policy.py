@@ -12,7 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.models import (
@@ -270,3 +270,17 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
             f"{ACTION_PHRASES[action]} needs the {needed.label.lower()} role on registry "
             f"{registry.name}{why}; your role is {role.label.lower()}."
         )
+
+
+def visible_registries(user: Any, organization: Organization) -> QuerySet[Registry]:
+    """The registries of the organization that the user may see, in one query."""
+    role = organization_role(user, organization.pk)
+    registries = Registry.objects.filter(organization=organization)
+    if role is None:
+        return registries.none()
+    if role == OrganizationRole.ADMIN:
+        return registries
+    granted = RegistryGrant.objects.filter(Q(user=user) | Q(team__memberships__user=user))
+    return registries.filter(
+        Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("registry_id"))
+    )

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.accounts.models import Organization
+from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, VersionTag
 from apps.lib.validators import (
@@ -33,6 +33,7 @@ from apps.registries.models import (
     Collection,
     CollectionTag,
     Link,
+    ProtectedAlias,
     Registry,
     RegistryArtifactType,
     RegistryGrant,
@@ -455,3 +456,72 @@ def remove_version_tag(*, actor: Any, link: Link, tag: str) -> None:
     deleted, _ = link.version.tags.filter(name=tag).delete()
     if deleted:
         _audit(AuditAction.VERSION_TAG_REMOVE, actor=actor, target=link, tag=tag)
+
+
+# Protected aliases and members: registry admins' work.
+
+
+@transaction.atomic
+def add_protected_alias(*, actor: Any, registry: Registry, name: str) -> None:
+    check(actor, Action.EDIT_REGISTRY, registry)
+    validate_alias(name)
+    _, created = ProtectedAlias.objects.get_or_create(registry=registry, name=name)
+    if created:
+        _audit(AuditAction.PROTECTED_ALIAS_ADD, actor=actor, target=registry, alias=name)
+
+
+@transaction.atomic
+def remove_protected_alias(*, actor: Any, registry: Registry, name: str) -> None:
+    """Stop protecting an alias; versions keep it, as an ordinary alias."""
+    check(actor, Action.EDIT_REGISTRY, registry)
+    deleted, _ = registry.protected_aliases.filter(name=name).delete()
+    if deleted:
+        _audit(AuditAction.PROTECTED_ALIAS_REMOVE, actor=actor, target=registry, alias=name)
+
+
+@transaction.atomic
+def set_grant(
+    *, actor: Any, registry: Registry, role: str, user: Any = None, team: Team | None = None
+) -> RegistryGrant:
+    """Give a user or a team a role on the registry, replacing any role they had there."""
+    check(actor, Action.EDIT_REGISTRY, registry)
+    if role not in RegistryRole.values:
+        raise ValidationError(
+            f"Role {role!r} is unknown; use one of {', '.join(RegistryRole.values)}.",
+            code="invalid_role",
+        )
+    if (user is None) == (team is None):
+        raise ValidationError("Grant a role to one user or one team.", code="invalid_grantee")
+    if team is not None and team.organization_id != registry.organization_id:
+        raise ValidationError(f"Team {team} is not in {registry.organization}.", code="wrong_org")
+    if user is not None and not registry.organization.memberships.filter(user=user).exists():
+        raise ValidationError(
+            f"{user} is not a member of {registry.organization}; add them there first.",
+            code="wrong_org",
+        )
+    grant, _ = RegistryGrant.objects.update_or_create(
+        registry=registry, user=user, team=team, defaults={"role": role}
+    )
+    _audit(
+        AuditAction.GRANT_SET,
+        actor=actor,
+        target=registry,
+        grantee=str(user or team),
+        kind="user" if user else "team",
+        role=role,
+    )
+    return grant
+
+
+@transaction.atomic
+def remove_grant(*, actor: Any, grant: RegistryGrant) -> None:
+    check(actor, Action.EDIT_REGISTRY, grant.registry)
+    _audit(
+        AuditAction.GRANT_REMOVE,
+        actor=actor,
+        target=grant.registry,
+        grantee=str(grant.user or grant.team),
+        kind="user" if grant.user_id else "team",
+        role=grant.role,
+    )
+    grant.delete()
