@@ -96,7 +96,8 @@ def create_registry(
 ) -> Registry:
     """A custom registry. No types means it accepts all types.
 
-    The creator of a restricted registry becomes its admin, so they can still see it.
+    The creator becomes its admin: on a restricted registry so they can still see it, and on
+    any registry so they can configure and delete what they made.
     """
     check(actor, Action.CREATE_REGISTRY, organization)
     validate_registry_name(name)
@@ -132,8 +133,7 @@ def create_registry(
     RegistryArtifactType.objects.bulk_create(
         RegistryArtifactType(registry=registry, name=t) for t in types
     )
-    if visibility == Visibility.RESTRICTED:
-        RegistryGrant.objects.create(registry=registry, user=actor, role=RegistryRole.ADMIN)
+    RegistryGrant.objects.create(registry=registry, user=actor, role=RegistryRole.ADMIN)
     _audit(
         AuditAction.REGISTRY_CREATE,
         actor=actor,
