@@ -43,9 +43,12 @@ def test_an_event_cannot_be_deleted(event):
     ],
 )
 def test_the_database_refuses_raw_changes(event, sql):
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
     assert AuditEvent.objects.filter(pk=event.pk, target="acme/x").exists()
 
 

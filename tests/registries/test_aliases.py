@@ -63,7 +63,7 @@ def test_only_registry_admins_put_on_or_take_off_a_protected_alias(
     links, member, org_admin, models_registry
 ):
     add_protected_alias(actor=org_admin, registry=models_registry, name="production")
-    with pytest.raises(PermissionDenied, match="admin role .* because of a protected alias"):
+    with pytest.raises(PermissionDenied, match=r"admin role .* because of a protected alias"):
         set_alias(actor=member, link=links[1], name="production")
     set_alias(actor=org_admin, link=links[1], name="production")
     with pytest.raises(PermissionDenied):

@@ -37,7 +37,7 @@ def run_at_once(jobs: list[Callable[[], object]]) -> list[BaseException]:
         try:
             barrier.wait()
             job()
-        except BaseException as error:  # noqa: BLE001 - collected and asserted on below
+        except BaseException as error:  # collected and asserted on below
             errors.append(error)
         finally:
             connection.close()
