@@ -6,4 +6,5 @@ app_name = "registries"
 
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("<str:registry>/star/", views.registry_star, name="star"),
 ]

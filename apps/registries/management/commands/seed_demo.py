@@ -1,0 +1,281 @@
+"""Fill an empty installation with a believable demo organization, for trying the registry out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from typing import Any
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import Organization, OrganizationRole, TeamRole, User
+from apps.accounts.services import create_organization
+from apps.artifacts.models import ArtifactVersion, Project
+from apps.artifacts.services import create_project, log_version
+from apps.lineage.models import Run
+from apps.lineage.services import finish_run, record_input, start_run
+from apps.registries import services
+from apps.registries.models import Registry, RegistryRole, Visibility
+
+ORG_SLUG = "acme"
+# Local use only: these accounts exist so a person can sign in to the demo.
+DEMO_PASSWORD = "registry-demo"
+# username: (organization role, what the persona is for)
+PEOPLE = {
+    "admin": (
+        OrganizationRole.ADMIN,
+        "organization admin: admin of every registry; staff in /admin/",
+    ),
+    "maria": (
+        OrganizationRole.MEMBER,
+        "member: logs and links in team vision, admin of Fine-tuned Models",
+    ),
+    "noah": (OrganizationRole.MEMBER, "member: logs in team nlp"),
+    "victor": (OrganizationRole.VIEWER, "organization viewer: reads, downloads, changes nothing"),
+    "rita": (
+        OrganizationRole.MEMBER,
+        "member; restricted viewer of Fine-tuned Models: sees it, no downloads",
+    ),
+}
+
+
+def weights(seed: int, size: int = 4096) -> bytes:
+    """Deterministic bytes standing in for model weights."""
+    return random.Random(seed).randbytes(size)
+
+
+def csv_bytes(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def json_bytes(value: Any) -> bytes:
+    return (json.dumps(value, indent=2, sort_keys=True) + "\n").encode()
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo organization 'acme' with a user per role, teams, projects, runs, "
+        "versions with real files, collections, aliases (a protected 'production'), tags and "
+        "lineage, so the registry can be tried at once. Does nothing if it exists."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.verbosity = options["verbosity"]
+        if Organization.objects.filter(slug=ORG_SLUG).exists():
+            self.stdout.write("The demo organization 'acme' exists already: nothing to do.")
+            self.print_sign_in()
+            return
+        with transaction.atomic():
+            self.seed()
+        self.stdout.write(self.style.SUCCESS("Seeded the demo organization 'acme'."))
+        self.print_sign_in()
+
+    def log(self, message: str) -> None:
+        if self.verbosity >= 2:
+            self.stdout.write(f"  {message}")
+
+    def seed(self) -> None:
+        users = self.create_people()
+        admin, maria, noah = users["admin"], users["maria"], users["noah"]
+        organization = create_organization(name="Acme ML", slug=ORG_SLUG, admin=admin)
+        for username, (role, _) in PEOPLE.items():
+            if username != "admin":
+                organization.add_member(users[username], role)
+
+        vision = organization.create_team("Vision")
+        vision.add_member(admin, TeamRole.ADMIN)
+        vision.add_member(maria, TeamRole.MEMBER)
+        nlp = organization.create_team("NLP")
+        nlp.add_member(noah, TeamRole.ADMIN)
+        nlp.add_member(maria, TeamRole.VIEWER)
+
+        imagenet = create_project(actor=maria, team=vision, name="imagenet-classifier")
+        sentiment = create_project(actor=noah, team=nlp, name="sentiment")
+
+        models = organization.registries.get(slug="model")
+        datasets = organization.registries.get(slug="dataset")
+        self.seed_vision(admin, maria, imagenet, models, datasets)
+        self.seed_nlp(noah, sentiment, models)
+        self.seed_custom_registry(organization, admin, maria, users["rita"], vision, imagenet)
+
+        services.star(actor=maria, registry=models)
+        services.star(actor=admin, registry=datasets)
+
+    def create_people(self) -> dict[str, User]:
+        users = {}
+        for username in PEOPLE:
+            user = User.objects.create_user(
+                username=username, email=f"{username}@acme.example", password=DEMO_PASSWORD
+            )
+            users[username] = user
+        users["admin"].is_staff = users["admin"].is_superuser = True
+        users["admin"].save(update_fields=["is_staff", "is_superuser"])
+        return users
+
+    def run(self, actor: User, project: Project, name: str, job_type: str, **config: Any) -> Run:
+        return start_run(actor=actor, project=project, name=name, job_type=job_type, config=config)
+
+    def seed_vision(
+        self, admin: User, maria: User, project: Project, models: Registry, datasets: Registry
+    ) -> None:
+        prep = self.run(maria, project, "gentle-river-1", "preprocess", source="imagenet-1k")
+        rows = [
+            {"image": f"img_{i:04d}.jpg", "label": label}
+            for i, label in enumerate(["cat", "dog", "bird", "fish"] * 6)
+        ]
+        dataset = log_version(
+            actor=maria,
+            project=project,
+            name="imagenet-subset",
+            artifact_type="dataset",
+            files={
+                "labels.csv": csv_bytes(rows),
+                "README.md": b"# ImageNet subset\n\n24 labelled images across 4 classes.\n",
+                "splits.json": json_bytes({"train": 18, "validation": 6}),
+            },
+            metadata={"classes": 4, "images": 24, "source": "imagenet-1k"},
+            run=prep,
+        )
+        finish_run(actor=maria, run=prep, summary={"rows": len(rows)})
+        self.log(f"dataset {dataset}")
+        dataset_link = services.link_version(
+            actor=maria,
+            version=dataset,
+            registry=datasets,
+            collection_name="imagenet-subset",
+            aliases=["golden"],
+        )
+        services.add_collection_tags(
+            actor=maria, collection=dataset_link.collection, tags=["vision", "classification"]
+        )
+        services.update_collection_description(
+            actor=maria,
+            collection=dataset_link.collection,
+            description="## ImageNet subset\n\nA small, labelled image set for smoke-testing "
+            "classifiers. **License:** demo data.",
+        )
+
+        services.add_protected_alias(actor=admin, registry=models, name="production")
+        # Accuracy rises, then the last epoch overfits: production is not simply the newest.
+        epochs = [(0.71, 0.92), (0.78, 0.71), (0.84, 0.52), (0.89, 0.38), (0.87, 0.41)]
+        links = []
+        for epoch, (accuracy, loss) in enumerate(epochs):
+            train = self.run(
+                maria, project, f"bright-forest-{epoch + 2}", "train", epochs=epoch + 1, lr=0.001
+            )
+            record_input(actor=maria, run=train, version=dataset)
+            version = log_version(
+                actor=maria,
+                project=project,
+                name="resnet50",
+                artifact_type="model",
+                files={
+                    "model.safetensors": weights(epoch),
+                    "config.json": json_bytes({"arch": "resnet50", "num_classes": 4}),
+                    "README.md": f"# ResNet-50, epoch {epoch + 1}\n".encode(),
+                },
+                metadata={"framework": "pytorch", "arch": "resnet50", "epochs": epoch + 1},
+                metrics={"accuracy": accuracy, "loss": loss, "f1": round(accuracy - 0.03, 3)},
+                description=f"ResNet-50 fine-tuned for {epoch + 1} epoch(s).",
+                run=train,
+            )
+            finish_run(actor=maria, run=train, summary={"accuracy": accuracy, "loss": loss})
+            links.append(
+                services.link_version(
+                    actor=maria,
+                    version=version,
+                    registry=models,
+                    collection_name="resnet-classifier",
+                )
+            )
+        collection = links[0].collection
+        services.add_collection_tags(actor=maria, collection=collection, tags=["vision", "cnn"])
+        services.update_collection_description(
+            actor=maria,
+            collection=collection,
+            description="## ResNet classifier\n\nClassifies the four ImageNet-subset classes.\n\n"
+            "- **Architecture:** ResNet-50\n- **Deploy:** the version holding `production`.",
+        )
+        services.set_alias(actor=maria, link=links[2], name="staging")
+        services.set_alias(actor=maria, link=links[3], name="staging")
+        services.set_alias(actor=admin, link=links[3], name="production")
+        services.add_version_tags(actor=maria, link=links[3], tags=["reviewed"])
+
+        best = links[3].version
+        for name in ("calm-lake-8", "quiet-hill-9"):
+            evaluation = self.run(admin, project, name, "evaluate", split="validation")
+            record_input(actor=admin, run=evaluation, version=best)
+            finish_run(actor=admin, run=evaluation, summary={"accuracy": 0.88})
+
+    def seed_nlp(self, noah: User, project: Project, models: Registry) -> None:
+        for step, f1 in enumerate([0.81, 0.86]):
+            train = self.run(noah, project, f"swift-wind-{step + 1}", "train", model="bert-base")
+            version = log_version(
+                actor=noah,
+                project=project,
+                name="bert-sentiment",
+                artifact_type="model",
+                files={
+                    "pytorch_model.bin": weights(100 + step),
+                    "tokenizer.json": json_bytes({"vocab_size": 30522}),
+                },
+                metadata={"framework": "transformers", "base": "bert-base-uncased"},
+                metrics={"f1": f1, "accuracy": round(f1 + 0.02, 3)},
+                run=train,
+            )
+            finish_run(actor=noah, run=train, summary={"f1": f1})
+            link = services.link_version(
+                actor=noah, version=version, registry=models, collection_name="bert-sentiment"
+            )
+        services.add_collection_tags(actor=noah, collection=link.collection, tags=["nlp"])
+
+    def seed_custom_registry(
+        self,
+        organization: Organization,
+        admin: User,
+        maria: User,
+        rita: User,
+        vision: Any,
+        project: Project,
+    ) -> None:
+        registry = services.create_registry(
+            actor=maria,
+            organization=organization,
+            name="Fine-tuned Models",
+            description="Models fine-tuned for customers; restricted to the vision team.",
+            visibility=Visibility.RESTRICTED,
+            artifact_types=["model", "adapter"],
+        )
+        services.set_grant(actor=maria, registry=registry, role=RegistryRole.MEMBER, team=vision)
+        services.set_grant(
+            actor=maria, registry=registry, role=RegistryRole.RESTRICTED_VIEWER, user=rita
+        )
+        best = (
+            ArtifactVersion.objects.committed()
+            .filter(artifact__project=project, artifact__name="resnet50")
+            .get(number=3)
+        )
+        link = services.link_version(
+            actor=maria,
+            version=best,
+            registry=registry,
+            collection_name="resnet-customer-a",
+            aliases=["candidate"],
+        )
+        services.add_collection_tags(actor=maria, collection=link.collection, tags=["customer-a"])
+
+    def print_sign_in(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            f"Demo accounts (local use only), all with the password '{DEMO_PASSWORD}':"
+        )
+        for username, (_, purpose) in PEOPLE.items():
+            self.stdout.write(f"  {username:<8} {purpose}")
+        self.stdout.write("Sign in at http://127.0.0.1:8000/ (Django admin at /admin/ as 'admin').")

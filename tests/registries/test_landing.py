@@ -1,0 +1,114 @@
+from __future__ import annotations
+
+import pytest
+
+from apps.registries.models import Star, Visibility
+from tests.factories import make_registry
+
+URL = "/orgs/acme/registry/"
+
+
+def card_names(response, section: str) -> list[str]:
+    return [registry.name for registry in response.context[section]]
+
+
+def test_anonymous_users_are_sent_to_login(client, organization):
+    response = client.get(URL)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_outsiders_get_not_found(client, organization, outsider):
+    client.force_login(outsider)
+    assert client.get(URL).status_code == 404
+
+
+def test_an_unknown_organization_is_not_found(client, member):
+    client.force_login(member)
+    assert client.get("/orgs/nope/registry/").status_code == 404
+
+
+@pytest.mark.parametrize("persona", ["org_admin", "member", "viewer"])
+def test_every_member_sees_models_and_datasets(client, persona, request):
+    client.force_login(request.getfixturevalue(persona))
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert card_names(response, "core") == ["Datasets", "Models"]
+    assert b"all types" not in response.content
+    assert b'<li class="chip">model</li>' in response.content
+
+
+def test_a_restricted_registry_shows_only_to_those_granted(
+    client, organization, org_admin, member, viewer
+):
+    make_registry(organization, org_admin, "Secret", visibility=Visibility.RESTRICTED)
+    for user, sees in [(org_admin, True), (member, False), (viewer, False)]:
+        client.force_login(user)
+        assert ("Secret" in card_names(client.get(URL), "custom")) is sees
+
+
+def test_it_rejects_post(client, member):
+    client.force_login(member)
+    assert client.post(URL).status_code == 405
+
+
+def test_starred_registries_come_first(client, member, models_registry):
+    Star.objects.create(user=member, registry=models_registry)
+    client.force_login(member)
+    response = client.get(URL)
+    assert card_names(response, "starred") == ["Models"]
+    assert card_names(response, "core") == ["Datasets"]
+
+
+def star_url(slug: str) -> str:
+    return f"{URL}{slug}/star/"
+
+
+def test_starring_without_javascript_redirects_back(client, member, models_registry):
+    client.force_login(member)
+    response = client.post(star_url("model"), {"starred": "true"})
+    assert response.status_code == 302 and response["Location"] == URL
+    assert Star.objects.filter(user=member, registry=models_registry).exists()
+    client.post(star_url("model"), {"starred": "false"})
+    assert not Star.objects.exists()
+
+
+def test_starring_with_htmx_returns_the_registry_list(client, member):
+    client.force_login(member)
+    response = client.post(star_url("model"), {"starred": "true"}, headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="registry-list">')
+    assert "<html" not in html and 'aria-pressed="true"' in html
+
+
+def test_a_viewer_may_star(client, viewer, models_registry):
+    client.force_login(viewer)
+    client.post(star_url("model"), {"starred": "true"})
+    assert Star.objects.filter(user=viewer).exists()
+
+
+def test_starring_a_hidden_registry_is_not_found(client, organization, org_admin, member):
+    make_registry(organization, org_admin, "Secret", visibility=Visibility.RESTRICTED)
+    client.force_login(member)
+    assert client.post(star_url("secret"), {"starred": "true"}).status_code == 404
+    assert not Star.objects.exists()
+
+
+def test_the_star_url_rejects_get(client, member):
+    client.force_login(member)
+    assert client.get(star_url("model")).status_code == 405
+
+
+def test_the_query_count_does_not_grow_with_registries(
+    client, organization, org_admin, member, django_assert_num_queries
+):
+    """Intended to prevent an n+1 over registries, their types, counts and stars."""
+    client.force_login(member)
+    client.get(URL)  # warm the session and content types
+    with django_assert_num_queries(8):
+        client.get(URL)
+    for n in range(10):
+        make_registry(organization, org_admin, f"Extra {n}", artifact_types=["model", "eval"])
+    with django_assert_num_queries(8):
+        response = client.get(URL)
+    assert len(response.context["custom"]) == 10
