@@ -142,13 +142,14 @@ class TeamMembership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
     def clean(self) -> None:
-        if (
-            self.team_id
-            and self.user_id
-            and not OrganizationMembership.objects.filter(
-                organization_id=self.team.organization_id, user_id=self.user_id
-            ).exists()
-        ):
+        try:
+            organization_id = self.team.organization_id
+        except Team.DoesNotExist:
+            return  # the form reports the missing team itself
+        in_organization = OrganizationMembership.objects.filter(
+            organization_id=organization_id, user_id=self.user_id
+        )
+        if self.user_id and not in_organization.exists():
             raise ValidationError(
                 {"user": "This user is not in the team's organization; add them there first."}
             )

@@ -16,18 +16,23 @@ from apps.registries.models import CORE_REGISTRIES, Registry, RegistryArtifactTy
 def create_organization(*, name: str, slug: str = "", admin: Any = None) -> Organization:
     """An organization with its Models and Datasets registries, and its first admin if given."""
     organization = Organization.objects.create(name=name, slug=slug or slugify(name))
-    create_core_registries(organization)
+    set_up_organization(organization, actor=admin)
     if admin is not None:
         OrganizationMembership.objects.create(
             organization=organization, user=admin, role=OrganizationRole.ADMIN
         )
+    return organization
+
+
+def set_up_organization(organization: Organization, *, actor: Any) -> None:
+    """What every new organization gets: its core registries, and the event of its creation."""
+    create_core_registries(organization)
     AuditEvent.record(
         AuditAction.ORGANIZATION_CREATE,
         organization=organization,
-        actor=admin,
+        actor=actor,
         target=organization.slug,
     )
-    return organization
 
 
 def create_core_registries(organization: Organization) -> None:
