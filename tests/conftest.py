@@ -10,7 +10,12 @@ The personas, all in organization `acme`:
 
 from __future__ import annotations
 
+import itertools
+from collections.abc import Iterator
+
+import boto3
 import pytest
+from moto.server import ThreadedMotoServer
 
 from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
 from apps.artifacts.models import Project
@@ -29,6 +34,46 @@ def artifact_storage(settings, tmp_path):
         },
     }
     return tmp_path / "artifacts"
+
+
+S3_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
+_buckets = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """moto's S3 server on loopback: real HTTP, boto3 and presigned URLs over the wire."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_storage(settings, s3_endpoint, monkeypatch) -> str:
+    """Point blob storage at a fresh, empty bucket on the S3 server; returns the bucket name."""
+    for name, value in S3_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    bucket = f"blobs-{next(_buckets)}"
+    boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").create_bucket(
+        Bucket=bucket
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": s3_endpoint,
+                "region_name": "us-east-1",
+                "access_key": S3_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                "secret_key": S3_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                "file_overwrite": True,
+            },
+        },
+    }
+    return bucket
 
 
 @pytest.fixture(autouse=True)
