@@ -29,7 +29,7 @@ from apps.registries.models import (
     RegistryGrant,
 )
 
-CORE_FIXED_FIELDS = ["name", "slug", "description", "visibility"]
+CORE_FIXED_FIELDS = ["name", "description", "visibility"]
 
 
 def audit_registry(action: AuditAction, request: HttpRequest, registry: Registry, **data: Any):
@@ -78,6 +78,7 @@ class AcceptedTypeInline(admin.TabularInline):
 
     model = RegistryArtifactType
     form = AcceptedTypeForm
+    verbose_name = "accepted artifact type"
     extra = 1
     can_delete = False
 
@@ -91,9 +92,14 @@ class ProtectedAliasForm(forms.ModelForm):
 
 
 class ProtectedAliasInline(admin.TabularInline):
+    """Added or removed, never renamed, so each change is one audit event."""
+
     model = ProtectedAlias
     form = ProtectedAliasForm
     extra = 1
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 class RegistryForm(forms.ModelForm):
@@ -112,7 +118,15 @@ class RegistryAdmin(admin.ModelAdmin):
     inlines = [RegistryGrantInline, AcceptedTypeInline, ProtectedAliasInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        fixed = CORE_FIXED_FIELDS if obj and obj.is_core else []
+        if obj is None:
+            return list(self.readonly_fields)
+        # A registry never changes organization or address; core ones keep their identity;
+        # and "all types" cannot turn back into a list, which would take types away.
+        fixed = ["organization", "slug"]
+        if obj.is_core:
+            fixed += CORE_FIXED_FIELDS
+        if obj.accepts_all_types:
+            fixed.append("accepts_all_types")
         return [*fixed, *self.readonly_fields]
 
     def get_prepopulated_fields(self, request: HttpRequest, obj: Any = None) -> dict:

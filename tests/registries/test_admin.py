@@ -17,11 +17,9 @@ def inline_management(prefix: str, total: int = 0, initial: int = 0) -> dict[str
 
 
 def registry_post(registry: Registry, **extra) -> dict:
-    """The change form of a custom registry as the admin renders it, with empty inlines."""
+    """The change form of a registry as the admin renders it, with empty inlines."""
     data = {
-        "organization": registry.organization_id,
         "name": registry.name,
-        "slug": registry.slug,
         "description": registry.description,
         "visibility": registry.visibility,
         "baseline_role": registry.baseline_role,
@@ -93,6 +91,21 @@ def test_a_core_registrys_name_and_visibility_are_fixed(admin_client, models_reg
     admin_client.post(f"/admin/registries/registry/{models_registry.pk}/change/", data)
     models_registry.refresh_from_db()
     assert (models_registry.name, models_registry.visibility) == ("Models", "organization")
+
+
+def test_all_types_never_turns_back_into_a_list(admin_client, custom, organization):
+    data = registry_post(custom, accepts_all_types="")
+    admin_client.post(f"/admin/registries/registry/{custom.pk}/change/", data)
+    custom.refresh_from_db()
+    assert custom.accepts_all_types
+
+
+def test_a_registry_never_moves_to_another_organization(admin_client, custom, outsider):
+    other = outsider.organization_memberships.get().organization
+    data = registry_post(custom, organization=other.pk, slug="moved")
+    admin_client.post(f"/admin/registries/registry/{custom.pk}/change/", data)
+    custom.refresh_from_db()
+    assert (custom.organization.slug, custom.slug) == ("acme", "scratch")
 
 
 def test_deleting_a_custom_registry_is_audited(admin_client, custom):
