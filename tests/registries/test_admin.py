@@ -116,21 +116,27 @@ def test_deleting_a_custom_registry_is_audited(admin_client, custom):
     assert event.actor.username == "admin" and event.data["via"] == "admin"
 
 
-def test_a_grant_added_inline_is_audited(admin_client, custom, member):
+def post_grant(admin_client, registry: Registry, user, role: str):
+    """Submit the registry's change form adding one user grant beside the creator's."""
+    creator = registry.grants.get()
     data = registry_post(
-        custom,
+        registry,
         **inline_management("grants", total=2, initial=1),
         **{
-            "grants-0-id": custom.grants.get().pk,
-            "grants-0-registry": custom.pk,
-            "grants-0-user": custom.grants.get().user_id,
-            "grants-0-role": "admin",
-            "grants-1-registry": custom.pk,
-            "grants-1-user": member.pk,
-            "grants-1-role": "viewer",
+            "grants-0-id": creator.pk,
+            "grants-0-registry": registry.pk,
+            "grants-0-user": creator.user_id,
+            "grants-0-role": creator.role,
+            "grants-1-registry": registry.pk,
+            "grants-1-user": user.pk,
+            "grants-1-role": role,
         },
     )
-    response = admin_client.post(f"/admin/registries/registry/{custom.pk}/change/", data)
+    return admin_client.post(f"/admin/registries/registry/{registry.pk}/change/", data)
+
+
+def test_a_grant_added_inline_is_audited(admin_client, custom, member):
+    response = post_grant(admin_client, custom, member, "viewer")
     assert response.status_code == 302, response.context["errors"]
     assert RegistryGrant.objects.get(registry=custom, user=member).role == "viewer"
     event = AuditEvent.objects.get(action=AuditAction.GRANT_SET, data__via="admin")
@@ -139,20 +145,7 @@ def test_a_grant_added_inline_is_audited(admin_client, custom, member):
 
 def test_a_grant_to_someone_outside_the_organization_is_refused(admin_client, custom):
     stranger = make_user("stranger")
-    data = registry_post(
-        custom,
-        **inline_management("grants", total=2, initial=1),
-        **{
-            "grants-0-id": custom.grants.get().pk,
-            "grants-0-registry": custom.pk,
-            "grants-0-user": custom.grants.get().user_id,
-            "grants-0-role": "admin",
-            "grants-1-registry": custom.pk,
-            "grants-1-user": stranger.pk,
-            "grants-1-role": "member",
-        },
-    )
-    response = admin_client.post(f"/admin/registries/registry/{custom.pk}/change/", data)
+    response = post_grant(admin_client, custom, stranger, "member")
     assert response.status_code == 200
     assert "is not a member of Acme" in response.content.decode()
     assert not RegistryGrant.objects.filter(user=stranger).exists()
