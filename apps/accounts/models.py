@@ -83,10 +83,6 @@ class OrganizationMembership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.organization} ({self.role})"
 
-    @property
-    def is_admin(self) -> bool:
-        return self.role == OrganizationRole.ADMIN
-
 
 class Team(models.Model):
     """A group of people in an organization; it owns projects and may be granted registry roles."""

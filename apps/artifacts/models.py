@@ -26,10 +26,6 @@ class Project(models.Model):
     def __str__(self) -> str:
         return f"{self.team.slug}/{self.name}"
 
-    @property
-    def organization(self):
-        return self.team.organization
-
 
 class Artifact(models.Model):
     """A named sequence of versions in a project. Its type is fixed by its first version."""

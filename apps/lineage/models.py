@@ -124,9 +124,6 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
 
-    def newest_first(self) -> AuditEventQuerySet:
-        return self.order_by("-created_at", "-id")
-
 
 class AuditEvent(models.Model):
     """What changed, who changed it and when. Never edited or deleted once written.

@@ -31,10 +31,6 @@ class RegistryRole(models.TextChoices):
     VIEWER = "viewer", "Viewer"
     RESTRICTED_VIEWER = "restricted_viewer", "Restricted viewer"
 
-    @property
-    def rank(self) -> int:
-        return ROLE_RANK[self]
-
 
 ROLE_RANK = {
     RegistryRole.RESTRICTED_VIEWER: 1,
@@ -110,18 +106,11 @@ class Registry(models.Model):
     def is_restricted(self) -> bool:
         return self.visibility == Visibility.RESTRICTED
 
-    def accepts(self, artifact_type: str, accepted: list[str] | None = None) -> bool:
-        if self.accepts_all_types:
-            return True
-        if accepted is None:
-            accepted = self.accepted_type_names()
-        return artifact_type in accepted
+    def accepts(self, artifact_type: str) -> bool:
+        return self.accepts_all_types or artifact_type in self.accepted_type_names()
 
     def accepted_type_names(self) -> list[str]:
         return [t.name for t in self.accepted_types.all()]
-
-    def protected_alias_names(self) -> set[str]:
-        return {alias.name for alias in self.protected_aliases.all()}
 
 
 class RegistryArtifactType(models.Model):
@@ -251,10 +240,6 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry.slug}/{self.name}"
-
-    @property
-    def organization(self) -> Organization:
-        return self.registry.organization
 
 
 class LinkQuerySet(models.QuerySet):

@@ -303,9 +303,6 @@ def link_version(
             f"{registry.organization.name}'s projects can be linked into its registries.",
             code="wrong_organization",
         )
-    for alias in aliases:
-        check(actor, Action.SET_ALIAS, Alias(collection=Collection(registry=registry), name=alias))
-
     for attempt in range(2):
         try:
             with transaction.atomic():
@@ -337,6 +334,8 @@ def _link(
             code="type_mismatch",
         )
     _check_type_accepted(registry, artifact_type)
+    for alias in aliases:
+        check(actor, Action.SET_ALIAS, Alias(collection=collection, name=alias))
 
     link = collection.links.live().filter(version=version).first()
     if link is None:
