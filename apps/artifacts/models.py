@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from apps.accounts.models import Team
+from apps.lib.validators import TAG_PATTERN
 
 
 class Project(models.Model):
@@ -186,6 +187,9 @@ class VersionTag(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["version", "name"], name="artifacts_version_tag_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=TAG_PATTERN), name="artifacts_version_tag_format"
             ),
         ]
 

@@ -24,7 +24,8 @@ METADATA_MAX_KEYS = 100
 FILE_PATH_MAX = 1024
 
 LATEST = "latest"
-TAG_RE = re.compile(r"^[-\w]+( +[-\w]+)*$")
+TAG_PATTERN = r"^[-\w]+( +[-\w]+)*$"
+TAG_RE = re.compile(TAG_PATTERN)
 VERSION_REF_RE = re.compile(r"^v(\d+)$")
 # Artifact names and types: letters, digits, underscores, hyphens and dots.
 ARTIFACT_WORD_RE = re.compile(r"^[\w.-]+$")

@@ -9,7 +9,7 @@ from django.db.models.functions import Lower
 
 from apps.accounts.models import Organization, Team
 from apps.artifacts.models import ArtifactVersion
-from apps.lib.validators import LATEST
+from apps.lib.validators import LATEST, TAG_PATTERN
 
 CORE_REGISTRIES = {
     # slug: (name, description, accepted type)
@@ -86,6 +86,10 @@ class Registry(models.Model):
                 fields=["organization", "slug"], name="registries_registry_slug_unique"
             ),
             models.CheckConstraint(
+                condition=~Q(name="") & ~Q(name__regex=r"[/\\#?%:\r\n]"),
+                name="registries_registry_name_allowed_characters",
+            ),
+            models.CheckConstraint(
                 condition=Q(is_core=False) | Q(visibility=Visibility.ORGANIZATION),
                 name="registries_core_registry_is_organization_visible",
             ),
@@ -125,6 +129,10 @@ class RegistryArtifactType(models.Model):
             models.UniqueConstraint(
                 fields=["registry", "name"], name="registries_accepted_type_unique"
             ),
+            models.CheckConstraint(
+                condition=~Q(name="") & ~Q(name__contains="/") & ~Q(name__contains=":"),
+                name="registries_accepted_type_name_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -148,6 +156,13 @@ class ProtectedAlias(models.Model):
             ),
             models.CheckConstraint(
                 condition=~Q(name=LATEST), name="registries_protected_alias_not_latest"
+            ),
+            models.CheckConstraint(
+                condition=~Q(name="")
+                & ~Q(name__contains="/")
+                & ~Q(name__contains=":")
+                & ~Q(name__regex=r"^v[0-9]+$"),
+                name="registries_protected_alias_name_valid",
             ),
         ]
 
@@ -232,7 +247,7 @@ class Collection(models.Model):
                 fields=["registry", "name"], name="registries_collection_name_unique"
             ),
             models.CheckConstraint(
-                condition=~Q(name__contains="/") & ~Q(name__contains=":"),
+                condition=~Q(name="") & ~Q(name__contains="/") & ~Q(name__contains=":"),
                 name="registries_collection_name_no_slash_or_colon",
             ),
         ]
@@ -340,6 +355,9 @@ class CollectionTag(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["collection", "name"], name="registries_collection_tag_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=TAG_PATTERN), name="registries_collection_tag_format"
             ),
         ]
         indexes = [models.Index(fields=["name"])]
