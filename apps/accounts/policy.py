@@ -144,23 +144,27 @@ def project_of(target: Project | Artifact | ArtifactVersion) -> Project:
     raise TypeError(f"{type(target).__name__} is not in a project")
 
 
-def required_role(action: Action, target: Registry | Collection | Link | Alias) -> RegistryRole:
-    """The least registry role the action needs on this target, protected aliases included."""
-    registry = registry_of(target)
-    touches_protected = (
-        (action == Action.UNLINK and isinstance(target, Link) and _carries_protected(target))
-        or (
-            action == Action.DELETE_COLLECTION
-            and isinstance(target, Collection)
-            and Collection.objects.filter(pk=target.pk).holding_protected_alias().exists()
-        )
-        or (
-            action in (Action.SET_ALIAS, Action.REMOVE_ALIAS)
-            and isinstance(target, Alias)
-            and registry.protected_aliases.filter(name=target.name).exists()
-        )
-    )
-    return RegistryRole.ADMIN if touches_protected else REGISTRY_ACTION_ROLE[action]
+def touches_protected(action: Action, target: Registry | Collection | Link | Alias) -> bool:
+    """Whether the action puts on, takes off or removes a protected alias."""
+    if action == Action.UNLINK and isinstance(target, Link):
+        return _carries_protected(target)
+    if action == Action.DELETE_COLLECTION and isinstance(target, Collection):
+        return Collection.objects.filter(pk=target.pk).holding_protected_alias().exists()
+    if action in (Action.SET_ALIAS, Action.REMOVE_ALIAS) and isinstance(target, Alias):
+        return registry_of(target).protected_aliases.filter(name=target.name).exists()
+    return False
+
+
+def required_role(action: Action, *, protected: bool = False) -> RegistryRole:
+    """The least registry role an action needs; protected aliases raise it to admin."""
+    return RegistryRole.ADMIN if protected else REGISTRY_ACTION_ROLE[action]
+
+
+def role_allows(role: RegistryRole | None, action: Action, *, protected: bool = False) -> bool:
+    """The role table itself, for pages that already know the user's role."""
+    if role is None:
+        return False
+    return ROLE_RANK[role] >= ROLE_RANK[required_role(action, protected=protected)]
 
 
 def _carries_protected(link: Link) -> bool:
@@ -261,11 +265,10 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
             )
             raise PermissionDenied(f"Deleting registry {registry.name}: {reason}.")
         return
-    needed = required_role(action, target)
-    if ROLE_RANK[role] < ROLE_RANK[needed]:
-        why = ""
-        if needed == RegistryRole.ADMIN and REGISTRY_ACTION_ROLE[action] != RegistryRole.ADMIN:
-            why = " because of a protected alias"
+    protected = touches_protected(action, target)
+    if not role_allows(role, action, protected=protected):
+        needed = required_role(action, protected=protected)
+        why = " because of a protected alias" if protected else ""
         raise PermissionDenied(
             f"{ACTION_PHRASES[action]} needs the {needed.label.lower()} role on registry "
             f"{registry.name}{why}; your role is {role.label.lower()}."
@@ -284,3 +287,14 @@ def visible_registries(user: Any, organization: Organization) -> QuerySet[Regist
     return registries.filter(
         Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("registry_id"))
     )
+
+
+def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]:
+    """The organization's projects the user may see: their teams' projects, or all for admins."""
+    projects = Project.objects.filter(team__organization=organization)
+    role = organization_role(user, organization.pk)
+    if role is None:
+        return projects.none()
+    if role == OrganizationRole.ADMIN:
+        return projects
+    return projects.filter(team__memberships__user=user)

@@ -24,6 +24,8 @@ METADATA_MAX_KEYS = 100
 FILE_PATH_MAX = 1024
 
 LATEST = "latest"
+# Collection URLs sit beside the registry's own pages, so these names are taken.
+RESERVED_COLLECTION_NAMES = frozenset({"settings", "star", "link"})
 TAG_PATTERN = r"^[-\w]+( +[-\w]+)*$"
 TAG_RE = re.compile(TAG_PATTERN)
 VERSION_REF_RE = re.compile(r"^v(\d+)$")
@@ -70,6 +72,11 @@ def validate_collection_name(name: str) -> str:
         raise ValidationError(
             f"Collection name {name!r} may not contain '/', ':' or a line break.",
             code="invalid_character",
+        )
+    if name in RESERVED_COLLECTION_NAMES:
+        raise ValidationError(
+            f"{name!r} is reserved for the registry's own pages; choose another collection name.",
+            code="reserved_name",
         )
     return name
 

@@ -1,17 +1,35 @@
-"""The Registry pages. Permissions are decided here, through the policy, never in templates."""
+"""The Registry pages. Permissions are decided here, through the policy, never in templates.
+
+Every write works as a plain form post (redirect after success) and in place with htmx (the
+changed fragment re-rendered from fresh data).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Organization
-from apps.accounts.policy import Action, check, visible_registries
+from apps.accounts.policy import Action, can, check, visible_projects, visible_registries
+from apps.lib.pagination import keyset_page
 from apps.registries import services
-from apps.registries.models import Registry, Star
+from apps.registries.forms import (
+    CollectionFilterForm,
+    CollectionForm,
+    ConfirmNameForm,
+    LinkVersionForm,
+    add_service_error,
+)
+from apps.registries.models import Collection, CollectionTag, Link, Registry, Star
+
+COLLECTIONS_PER_PAGE = 50
 
 
 def organization_for(request: HttpRequest, slug: str) -> Organization:
@@ -21,12 +39,31 @@ def organization_for(request: HttpRequest, slug: str) -> Organization:
     return organization
 
 
-def registry_for(request: HttpRequest, organization: Organization, slug: str) -> Registry:
-    """The registry, or 404 for anyone who may not see it."""
-    registry = get_object_or_404(Registry, organization=organization, slug=slug)
-    registry.organization = organization
+def registry_for(request: HttpRequest, org: str, slug: str) -> Registry:
+    """The registry, or 404 for anyone who may not see it (its existence does not leak)."""
+    registry = get_object_or_404(
+        Registry.objects.select_related("organization"), organization__slug=org, slug=slug
+    )
     check(request.user, Action.VIEW, registry)
     return registry
+
+
+def collection_for(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
+    collection = get_object_or_404(
+        Collection.objects.select_related("registry__organization"),
+        registry__organization__slug=org,
+        registry__slug=registry,
+        name=name,
+    )
+    check(request.user, Action.VIEW, collection)
+    return collection
+
+
+def is_fragment_request(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+# Landing
 
 
 def _landing_context(request: HttpRequest, organization: Organization) -> dict:
@@ -56,7 +93,7 @@ def landing(request: HttpRequest, org: str) -> HttpResponse:
     """The registries the user may see: starred first, then core, then custom."""
     organization = organization_for(request, org)
     template = "registries/landing.html"
-    if request.htmx and not request.htmx.history_restore_request:
+    if is_fragment_request(request):
         template += "#registry-list"
     return render(request, template, _landing_context(request, organization))
 
@@ -64,13 +101,168 @@ def landing(request: HttpRequest, org: str) -> HttpResponse:
 @require_POST
 def registry_star(request: HttpRequest, org: str, registry: str) -> HttpResponse:
     """Star (starred=true) or unstar (starred=false) a registry for the signed-in user."""
-    organization = organization_for(request, org)
-    target = registry_for(request, organization, registry)
+    target = registry_for(request, org, registry)
     if request.POST.get("starred") == "true":
         services.star(actor=request.user, registry=target)
     else:
         services.unstar(actor=request.user, registry=target)
     if request.htmx:
-        context = _landing_context(request, organization)
+        context = _landing_context(request, target.organization)
         return render(request, "registries/landing.html#registry-list", context)
-    return redirect("registries:landing", org=organization.slug)
+    return redirect("registries:landing", org=org)
+
+
+# Registry page
+
+
+def _collections_context(request: HttpRequest, registry: Registry) -> dict:
+    filters = CollectionFilterForm(request.GET)
+    filters.is_valid()
+    data = filters.cleaned_data
+    live_links = (
+        Link.objects.live()
+        .filter(collection=OuterRef("pk"))
+        .order_by()
+        .values("collection")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    collections = registry.collections.annotate(
+        version_count=Coalesce(Subquery(live_links, output_field=IntegerField()), Value(0))
+    ).prefetch_related("tags")
+    if query := data.get("q"):
+        collections = collections.filter(name__icontains=query)
+    if tag := data.get("tag"):
+        collections = collections.filter(
+            pk__in=CollectionTag.objects.filter(name=tag).values("collection_id")
+        )
+    if artifact_type := data.get("type"):
+        collections = collections.filter(artifact_type=artifact_type)
+    field, descending = filters.ordering()
+    page = keyset_page(
+        collections,
+        field=field,
+        descending=descending,
+        cursor=data.get("cursor"),
+        size=COLLECTIONS_PER_PAGE,
+    )
+    next_query = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        next_query = params.urlencode()
+    return {
+        "registry": registry,
+        "organization": registry.organization,
+        "filters": filters,
+        "collections": page.items,
+        "next_query": next_query,
+        "types": sorted(
+            set(registry.collections.values_list("artifact_type", flat=True).distinct())
+        ),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def registry_detail(request: HttpRequest, org: str, registry: str) -> HttpResponse:
+    """The collections of a registry, filtered and sorted; POST creates a collection."""
+    target = registry_for(request, org, registry)
+    accepted = None if target.accepts_all_types else target.accepted_type_names()
+    form = CollectionForm(accepted_types=accepted)
+    if request.method == "POST":
+        check(request.user, Action.CREATE_COLLECTION, target)
+        form = CollectionForm(request.POST, accepted_types=accepted)
+        if form.is_valid():
+            try:
+                collection = services.create_collection(
+                    actor=request.user, registry=target, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_error(form, error, "name" if error.code == "duplicate_name" else None)
+            else:
+                messages.success(request, f"Created collection {collection.name}.")
+                return redirect(collection_url(collection))
+    context = _collections_context(request, target)
+    context["form"] = form
+    context["can_create"] = can(request.user, Action.CREATE_COLLECTION, target)
+    template = "registries/registry_detail.html"
+    if request.method == "GET" and is_fragment_request(request):
+        template += "#collection-table"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+def collection_url(collection: Collection) -> str:
+    registry = collection.registry
+    return reverse(
+        "registries:collection",
+        kwargs={
+            "org": registry.organization.slug,
+            "registry": registry.slug,
+            "collection": collection.name,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def link_version(request: HttpRequest, org: str, registry: str) -> HttpResponse:
+    """Link a version: choosing a project narrows the artifacts, an artifact its versions."""
+    target = registry_for(request, org, registry)
+    check(request.user, Action.LINK, target)
+    accepted = None if target.accepts_all_types else target.accepted_type_names()
+    projects = visible_projects(request.user, target.organization)
+    # A GET only narrows the choices (project, then artifact, then version), so it is unbound.
+    form = LinkVersionForm(
+        request.POST if request.method == "POST" else None,
+        initial=request.GET.dict(),
+        projects=projects,
+        accepted_types=accepted,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            link = services.link_version(
+                actor=request.user,
+                version=form.cleaned_data["version"],
+                registry=target,
+                collection_name=form.cleaned_data["collection"],
+                aliases=form.cleaned_data["aliases"],
+            )
+        except ValidationError as error:
+            add_service_error(form, error)
+        else:
+            messages.success(
+                request, f"Linked {link.version} as {link.collection.name}:{link.label}."
+            )
+            return redirect(collection_url(link.collection))
+    context = {
+        "registry": target,
+        "organization": target.organization,
+        "form": form,
+        "collections": target.collections.values_list("name", flat=True)[:500],
+    }
+    template = "registries/link_version.html"
+    if request.method == "GET" and is_fragment_request(request):
+        template += "#link-form"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def collection_delete(request: HttpRequest, org: str, registry: str, collection: str):
+    """Delete a collection after typing its name; its source versions stay."""
+    target = collection_for(request, org, registry, collection)
+    check(request.user, Action.DELETE_COLLECTION, target)
+    form = ConfirmNameForm(request.POST or None, expected=target.name)
+    if request.method == "POST" and form.is_valid():
+        services.delete_collection(actor=request.user, collection=target)
+        messages.success(request, f"Deleted collection {target.name}.")
+        return redirect("registries:registry", org=org, registry=registry)
+    context = {
+        "collection": target,
+        "registry": target.registry,
+        "organization": target.registry.organization,
+        "form": form,
+    }
+    return render(
+        request, "registries/collection_delete.html", context, status=400 if form.errors else 200
+    )
