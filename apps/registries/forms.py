@@ -118,7 +118,11 @@ class LinkVersionForm(forms.Form):
     artifact = forms.ModelChoiceField(queryset=None, required=False)
     version = forms.ModelChoiceField(queryset=None, required=False)
     collection = forms.CharField(
-        label="Collection", max_length=128, validators=[validate_collection_name]
+        label="Collection",
+        max_length=128,
+        validators=[validate_collection_name],
+        widget=forms.TextInput(attrs={"list": "collection-names"}),
+        help_text="An existing collection, or a new name to create one.",
     )
     aliases = AliasesField()
 

@@ -4,7 +4,27 @@ from apps.registries import views
 
 app_name = "registries"
 
+# Registry-level pages come before collection URLs; their names are reserved for collections.
 urlpatterns = [
     path("", views.landing, name="landing"),
+    path("<str:registry>/", views.registry_detail, name="registry"),
     path("<str:registry>/star/", views.registry_star, name="star"),
+    path("<str:registry>/link/", views.link_version, name="link"),
+    path("<str:registry>/<str:collection>/", views.collection_detail, name="collection"),
+    path(
+        "<str:registry>/<str:collection>/description/",
+        views.collection_description,
+        name="collection_description",
+    ),
+    path("<str:registry>/<str:collection>/tags/", views.collection_tags, name="collection_tags"),
+    path(
+        "<str:registry>/<str:collection>/delete/",
+        views.collection_delete,
+        name="collection_delete",
+    ),
+    path(
+        "<str:registry>/<str:collection>/v<int:number>/unlink/",
+        views.link_unlink,
+        name="unlink",
+    ),
 ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, FloatField, IntegerField, OuterRef, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,14 +18,25 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Organization
-from apps.accounts.policy import Action, can, check, visible_projects, visible_registries
+from apps.accounts.policy import (
+    Action,
+    can,
+    check,
+    effective_role,
+    role_allows,
+    visible_projects,
+    visible_registries,
+)
 from apps.lib.pagination import keyset_page
+from apps.lineage.models import AuditEvent
 from apps.registries import services
 from apps.registries.forms import (
     CollectionFilterForm,
     CollectionForm,
     ConfirmNameForm,
+    DescriptionForm,
     LinkVersionForm,
+    TagForm,
     add_service_error,
 )
 from apps.registries.models import Collection, CollectionTag, Link, Registry, Star
@@ -266,3 +278,147 @@ def collection_delete(request: HttpRequest, org: str, registry: str, collection:
     return render(
         request, "registries/collection_delete.html", context, status=400 if form.errors else 200
     )
+
+
+# Collection page
+
+LINKS_PER_PAGE = 50
+# Missing metrics sort after every real value, whichever the direction.
+MISSING_METRIC = 1e300
+
+
+def _links_page(request: HttpRequest, collection: Collection):
+    """One page of live links, by number or by a metric, with what each row shows preloaded."""
+    links = (
+        collection.links.live()
+        .select_related("version__artifact__project__team", "linked_by")
+        .prefetch_related("aliases", "version__tags")
+    )
+    sort = request.GET.get("sort", "-number")
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    field = "number"
+    if key.startswith("metric:") and len(key) > len("metric:"):
+        missing = -MISSING_METRIC if descending else MISSING_METRIC
+        links = links.annotate(
+            metric_value=Coalesce(
+                Cast(
+                    KeyTextTransform(key.removeprefix("metric:"), "version__metrics"), FloatField()
+                ),
+                Value(missing),
+            )
+        )
+        field = "metric_value"
+    else:
+        sort = "-number" if descending else "number"
+    return sort, keyset_page(
+        links,
+        field=field,
+        descending=descending,
+        cursor=request.GET.get("cursor"),
+        size=LINKS_PER_PAGE,
+    )
+
+
+def _collection_context(request: HttpRequest, collection: Collection) -> dict:
+    registry = collection.registry
+    role = effective_role(request.user, registry)
+    protected = set(registry.protected_aliases.values_list("name", flat=True))
+    sort, page = _links_page(request, collection)
+    show_metrics = request.GET.get("metrics") == "1"
+    metric_names: list[str] = []
+    for link in page.items:
+        link.alias_names = sorted(a.name for a in link.aliases.all())
+        link.is_protected = bool(protected.intersection(link.alias_names))
+        link.can_unlink = role_allows(role, Action.UNLINK, protected=link.is_protected)
+        metric_names.extend(link.version.metrics)
+    next_query = None
+    if page.next_cursor:
+        params = request.GET.copy()
+        params["cursor"] = page.next_cursor
+        next_query = params.urlencode()
+    return {
+        "organization": registry.organization,
+        "registry": registry,
+        "collection": collection,
+        "links": page.items,
+        "next_query": next_query,
+        "sort": sort,
+        "show_metrics": show_metrics,
+        "metric_names": sorted(set(metric_names)),
+        "protected": protected,
+        "tags": list(collection.tags.values_list("name", flat=True)),
+        "history": AuditEvent.objects.filter(collection=collection)[:20],
+        "can_edit": role_allows(role, Action.EDIT_COLLECTION),
+        "can_link": role_allows(role, Action.LINK),
+        "can_delete": role_allows(
+            role,
+            Action.DELETE_COLLECTION,
+            protected=collection.aliases.filter(name__in=protected).exists(),
+        ),
+        "description_form": DescriptionForm(initial={"description": collection.description}),
+        "tag_form": TagForm(),
+    }
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def collection_detail(request: HttpRequest, org: str, registry: str, collection: str):
+    """The versions of a collection, its card, its tags and its recent history."""
+    target = collection_for(request, org, registry, collection)
+    template = "registries/collection_detail.html"
+    if is_fragment_request(request):
+        template += "#versions"
+    return render(request, template, _collection_context(request, target))
+
+
+def _after_collection_write(request: HttpRequest, collection: Collection, fragment: str):
+    """Re-render the changed fragment for htmx, or go back to the page."""
+    if request.htmx:
+        context = _collection_context(request, collection)
+        return render(request, f"registries/collection_detail.html#{fragment}", context)
+    return redirect(collection_url(collection))
+
+
+@require_POST
+def collection_description(request: HttpRequest, org: str, registry: str, collection: str):
+    target = collection_for(request, org, registry, collection)
+    check(request.user, Action.EDIT_COLLECTION, target)
+    form = DescriptionForm(request.POST)
+    if form.is_valid():
+        services.update_collection_description(
+            actor=request.user, collection=target, description=form.cleaned_data["description"]
+        )
+        target.refresh_from_db()
+    return _after_collection_write(request, target, "card")
+
+
+@require_POST
+def collection_tags(request: HttpRequest, org: str, registry: str, collection: str):
+    """Add tags (field `tags`) or remove one (field `remove`)."""
+    target = collection_for(request, org, registry, collection)
+    check(request.user, Action.EDIT_COLLECTION, target)
+    if remove := request.POST.get("remove"):
+        services.remove_collection_tag(actor=request.user, collection=target, tag=remove)
+        return _after_collection_write(request, target, "card")
+    form = TagForm(request.POST)
+    if form.is_valid():
+        services.add_collection_tags(
+            actor=request.user, collection=target, tags=form.cleaned_data["tags"]
+        )
+        return _after_collection_write(request, target, "card")
+    context = _collection_context(request, target)
+    context["tag_form"] = form
+    template = "registries/collection_detail.html"
+    if request.htmx:
+        template += "#card"
+    return render(request, template, context, status=400)
+
+
+@require_POST
+def link_unlink(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    target = collection_for(request, org, registry, collection)
+    link = get_object_or_404(target.links.live(), number=number)
+    services.unlink(actor=request.user, link=link)
+    messages.success(request, f"Unlinked {link.label} from {target.name}.")
+    return _after_collection_write(request, target, "versions")
