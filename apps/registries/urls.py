@@ -27,4 +27,35 @@ urlpatterns = [
         views.link_unlink,
         name="unlink",
     ),
+    path(
+        "<str:registry>/<str:collection>/v<int:number>/aliases/",
+        views.version_aliases,
+        name="version_aliases",
+    ),
+    path(
+        "<str:registry>/<str:collection>/v<int:number>/tags/",
+        views.version_tags,
+        name="version_tags",
+    ),
+    path(
+        "<str:registry>/<str:collection>/v<int:number>/files/<path:path>",
+        views.version_file,
+        name="version_file",
+    ),
 ]
+
+# The version page's tabs: one URL each, so a tab can be bookmarked and shared.
+for tab, suffix in [
+    ("overview", ""),
+    ("metadata", "metadata/"),
+    ("files", "files/"),
+    ("usage", "usage/"),
+]:
+    urlpatterns.append(
+        path(
+            f"<str:registry>/<str:collection>/v<int:number>/{suffix}",
+            views.version_detail,
+            {"tab": tab},
+            name="version" if tab == "overview" else f"version_{tab}",
+        )
+    )
