@@ -11,7 +11,9 @@ from apps.lib.validators import (
     validate_alias,
     validate_artifact_type,
     validate_collection_name,
+    validate_registry_name,
 )
+from apps.registries.models import Visibility
 
 
 def split_list(value: str) -> list[str]:
@@ -155,3 +157,25 @@ class LinkVersionForm(forms.Form):
         elif data.get("artifact") and not data.get("version"):
             self.add_error("version", "Choose a version of this artifact.")
         return data
+
+
+class RegistryForm(forms.Form):
+    name = forms.CharField(max_length=113, validators=[validate_registry_name])
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices,
+        initial=Visibility.ORGANIZATION,
+        help_text="Restricted: only people and teams you invite (and organization admins).",
+    )
+    artifact_types = forms.CharField(
+        label="Accepted types",
+        required=False,
+        help_text="Comma-separated, e.g. model, onnx. Leave empty to accept all types.",
+    )
+
+    def clean_artifact_types(self) -> list[str]:
+        return [validate_artifact_type(t) for t in split_list(self.cleaned_data["artifact_types"])]
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=128, label="Search")

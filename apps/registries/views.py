@@ -12,7 +12,7 @@ import json
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, FloatField, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.http import FileResponse, HttpRequest, HttpResponse
@@ -42,10 +42,12 @@ from apps.registries.forms import (
     ConfirmNameForm,
     DescriptionForm,
     LinkVersionForm,
+    RegistryForm,
+    SearchForm,
     TagForm,
     add_service_error,
 )
-from apps.registries.models import Collection, CollectionTag, Link, Registry, Star
+from apps.registries.models import Alias, Collection, CollectionTag, Link, Registry, Star
 
 COLLECTIONS_PER_PAGE = 50
 
@@ -84,12 +86,30 @@ def is_fragment_request(request: HttpRequest) -> bool:
 # Landing
 
 
+SEARCH_LIMIT = 20
+
+
+def _search(registries, query: str) -> dict:
+    """Registries, collections, aliases and tags by name, among what the user may see."""
+    collections = Collection.objects.filter(registry__in=registries).select_related("registry")
+    links = Link.objects.live().filter(collection__registry__in=registries)
+    return {
+        "registries": registries.filter(name__icontains=query)[:SEARCH_LIMIT],
+        "collections": collections.filter(
+            Q(name__icontains=query) | Q(tags__name__icontains=query)
+        ).distinct()[:SEARCH_LIMIT],
+        "aliases": Alias.objects.filter(collection__registry__in=registries, name__icontains=query)
+        .select_related("link", "collection__registry")
+        .order_by("collection__name", "name")[:SEARCH_LIMIT],
+        "tagged_versions": links.filter(version__tags__name__icontains=query)
+        .select_related("collection__registry")
+        .distinct()[:SEARCH_LIMIT],
+    }
+
+
 def _landing_context(request: HttpRequest, organization: Organization) -> dict:
-    registries = list(
-        visible_registries(request.user, organization)
-        .for_landing_page()
-        .annotate(collection_count=Count("collections"))
-    )
+    visible = visible_registries(request.user, organization)
+    registries = list(visible.for_landing_page().annotate(collection_count=Count("collections")))
     starred_ids = set(
         Star.objects.filter(user=request.user, registry__organization=organization).values_list(
             "registry_id", flat=True
@@ -97,23 +117,48 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
     )
     for registry in registries:
         registry.is_starred = registry.pk in starred_ids
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     return {
         "organization": organization,
         "starred": [r for r in registries if r.is_starred],
         "core": [r for r in registries if r.is_core and not r.is_starred],
         "custom": [r for r in registries if not r.is_core and not r.is_starred],
+        "recent": Collection.objects.filter(registry__in=visible)
+        .select_related("registry")
+        .order_by("-updated_at")[:8],
+        "search": search,
+        "query": query,
+        "results": _search(visible, query) if query else None,
+        "can_create_registry": can(request.user, Action.CREATE_REGISTRY, organization),
     }
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def landing(request: HttpRequest, org: str) -> HttpResponse:
-    """The registries the user may see: starred first, then core, then custom."""
+    """Starred registries first, then core and custom ones; search; create a registry (POST)."""
     organization = organization_for(request, org)
+    form = RegistryForm()
+    if request.method == "POST":
+        check(request.user, Action.CREATE_REGISTRY, organization)
+        form = RegistryForm(request.POST)
+        if form.is_valid():
+            try:
+                registry = services.create_registry(
+                    actor=request.user, organization=organization, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_error(form, error, "name")
+            else:
+                messages.success(request, f"Created registry {registry.name}.")
+                return redirect("registries:registry", org=org, registry=registry.slug)
+    context = _landing_context(request, organization)
+    context["registry_form"] = form
     template = "registries/landing.html"
-    if is_fragment_request(request):
-        template += "#registry-list"
-    return render(request, template, _landing_context(request, organization))
+    if request.method == "GET" and is_fragment_request(request):
+        template += "#search-results" if "q" in request.GET else "#registry-list"
+    return render(request, template, context, status=400 if form.errors else 200)
 
 
 @require_POST

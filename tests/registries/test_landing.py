@@ -33,7 +33,7 @@ def test_every_member_sees_models_and_datasets(client, persona, request):
     response = client.get(URL)
     assert response.status_code == 200
     assert card_names(response, "core") == ["Datasets", "Models"]
-    assert b"all types" not in response.content
+    assert b'<li class="chip">all types</li>' not in response.content
     assert b'<li class="chip">model</li>' in response.content
 
 
@@ -46,9 +46,9 @@ def test_a_restricted_registry_shows_only_to_those_granted(
         assert ("Secret" in card_names(client.get(URL), "custom")) is sees
 
 
-def test_it_rejects_post(client, member):
+def test_it_rejects_other_methods(client, member):
     client.force_login(member)
-    assert client.post(URL).status_code == 405
+    assert client.put(URL).status_code == 405
 
 
 def test_starred_registries_come_first(client, member, models_registry):
@@ -105,10 +105,81 @@ def test_the_query_count_does_not_grow_with_registries(
     """Intended to prevent an n+1 over registries, their types, counts and stars."""
     client.force_login(member)
     client.get(URL)  # warm the session and content types
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         client.get(URL)
     for n in range(10):
         make_registry(organization, org_admin, f"Extra {n}", artifact_types=["model", "eval"])
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(10):
         response = client.get(URL)
     assert len(response.context["custom"]) == 10
+
+
+def test_recently_updated_collections_are_only_those_the_user_may_see(
+    client, organization, org_admin, member, project
+):
+    from tests.factories import make_link, make_version
+
+    closed = make_registry(organization, org_admin, "Closed", visibility=Visibility.RESTRICTED)
+    make_link(
+        make_version(project, member), organization.registries.get(slug="model"), member, "open-one"
+    )
+    make_link(make_version(project, org_admin), closed, org_admin, "secret-one")
+    client.force_login(member)
+    assert [c.name for c in client.get(URL).context["recent"]] == ["open-one"]
+    client.force_login(org_admin)
+    assert [c.name for c in client.get(URL).context["recent"]] == ["secret-one", "open-one"]
+
+
+def test_search_finds_registries_collections_aliases_and_tags_the_user_may_see(
+    client, organization, org_admin, member, project
+):
+    from apps.registries.services import add_collection_tags, add_version_tags, set_alias
+    from tests.factories import make_link, make_version
+
+    models = organization.registries.get(slug="model")
+    link = make_link(make_version(project, member), models, member, "resnet-prod")
+    set_alias(actor=member, link=link, name="prod-eu")
+    add_collection_tags(actor=member, collection=link.collection, tags=["vision"])
+    add_version_tags(actor=member, link=link, tags=["prod-ready"])
+    closed = make_registry(
+        organization, org_admin, "Prod Secrets", visibility=Visibility.RESTRICTED
+    )
+    make_link(make_version(project, org_admin), closed, org_admin, "prod-hidden")
+    client.force_login(member)
+    results = client.get(URL, {"q": "prod"}).context["results"]
+    assert [c.name for c in results["collections"]] == ["resnet-prod"]
+    assert [a.name for a in results["aliases"]] == ["prod-eu"]
+    assert [link.number for link in results["tagged_versions"]] == [0]
+    assert list(results["registries"]) == []
+    by_tag = client.get(URL, {"q": "vision"}).context["results"]
+    assert [c.name for c in by_tag["collections"]] == ["resnet-prod"]
+    fragment = client.get(URL, {"q": "prod"}, headers={"HX-Request": "true"})
+    assert fragment.content.decode().lstrip().startswith('<div id="search-results">')
+
+
+def test_a_member_creates_a_registry(client, member, organization):
+    client.force_login(member)
+    response = client.post(
+        URL, {"name": "Evals", "visibility": "restricted", "artifact_types": "eval, report"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/orgs/acme/registry/evals/"
+    registry = organization.registries.get(slug="evals")
+    assert registry.accepted_type_names() == ["eval", "report"] and registry.is_restricted
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("Models", "already exists"), ("a/b", "may not contain"), ("", "required")],
+)
+def test_bad_registry_names_are_shown_on_the_field(client, member, name, message):
+    client.force_login(member)
+    response = client.post(URL, {"name": name, "visibility": "organization"})
+    assert response.status_code == 400
+    assert any(message in error for error in response.context["registry_form"].errors["name"])
+
+
+def test_an_organization_viewer_cannot_create_a_registry(client, viewer, organization):
+    client.force_login(viewer)
+    assert "Create a registry" not in client.get(URL).content.decode()
+    assert client.post(URL, {"name": "X", "visibility": "organization"}).status_code == 403
+    assert organization.registries.count() == 2
