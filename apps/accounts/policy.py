@@ -8,6 +8,7 @@ leak), PermissionDenied naming the role needed when they may see it but lack the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -48,6 +49,7 @@ class Action(StrEnum):
     REMOVE_ALIAS = "remove_alias"
     EDIT_REGISTRY = "edit_registry"  # settings, protected aliases, members
     DELETE_REGISTRY = "delete_registry"
+    WIDEN_VISIBILITY = "widen_visibility"  # restricted back to organization
     # On an organization.
     CREATE_REGISTRY = "create_registry"
     VIEW_ORGANIZATION = "view_organization"
@@ -69,6 +71,7 @@ REGISTRY_ACTION_ROLE = {
     Action.REMOVE_ALIAS: RegistryRole.MEMBER,
     Action.EDIT_REGISTRY: RegistryRole.ADMIN,
     Action.DELETE_REGISTRY: RegistryRole.ADMIN,
+    Action.WIDEN_VISIBILITY: RegistryRole.ADMIN,
 }
 
 
@@ -202,6 +205,7 @@ ACTION_PHRASES = {
     Action.REMOVE_ALIAS: "Removing this alias",
     Action.EDIT_REGISTRY: "Changing this registry's settings",
     Action.DELETE_REGISTRY: "Deleting this registry",
+    Action.WIDEN_VISIBILITY: "Opening this registry to the whole organization",
     Action.CREATE_REGISTRY: "Creating a registry",
     Action.WRITE_PROJECT: "Logging to this project",
 }
@@ -265,6 +269,14 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
             )
             raise PermissionDenied(f"Deleting registry {registry.name}: {reason}.")
         return
+    if action == Action.WIDEN_VISIBILITY:
+        # A registry admin may restrict a registry; only an organization admin opens it again.
+        if organization_role(user, registry.organization_id) != OrganizationRole.ADMIN:
+            raise PermissionDenied(
+                f"Opening registry {registry.name} to the whole organization needs an "
+                "organization admin."
+            )
+        return
     protected = touches_protected(action, target)
     if not role_allows(role, action, protected=protected):
         needed = required_role(action, protected=protected)
@@ -298,3 +310,56 @@ def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]
     if role == OrganizationRole.ADMIN:
         return projects
     return projects.filter(team__memberships__user=user)
+
+
+@dataclass
+class RegistryMember:
+    """A person with a role on a registry, and where the role comes from."""
+
+    user: Any
+    role: RegistryRole
+    source: str
+    grant: RegistryGrant | None  # the user's own grant, which settings can change
+
+
+def registry_members(registry: Registry) -> list[RegistryMember]:
+    """Everyone holding a role on the registry beyond the baseline, in three queries.
+
+    Follows `effective_role`: organization admins, the users' own grants, and their teams'
+    grants; the highest wins, and its source is shown.
+    """
+    org = registry.organization_id
+    admins = OrganizationMembership.objects.filter(
+        organization_id=org, role=OrganizationRole.ADMIN
+    ).select_related("user")
+    grants = list(
+        registry.grants.filter(
+            Q(team__isnull=False) | Q(user__organization_memberships__organization_id=org)
+        ).select_related("user", "team")
+    )
+    team_roles = {g.team_id: (RegistryRole(g.role), g.team.name) for g in grants if g.team_id}
+    team_members = TeamMembership.objects.filter(
+        team_id__in=team_roles, user__organization_memberships__organization_id=org
+    ).select_related("user")
+
+    candidates: dict[int, list[tuple[RegistryRole, str, Any, RegistryGrant | None]]] = {}
+    for membership in admins:
+        candidates.setdefault(membership.user_id, []).append(
+            (RegistryRole.ADMIN, "organization admin", membership.user, None)
+        )
+    for grant in grants:
+        if grant.user_id:
+            candidates.setdefault(grant.user_id, []).append(
+                (RegistryRole(grant.role), "direct", grant.user, grant)
+            )
+    for membership in team_members:
+        role, team = team_roles[membership.team_id]
+        candidates.setdefault(membership.user_id, []).append(
+            (role, f"team {team}", membership.user, None)
+        )
+    members = []
+    for options in candidates.values():
+        role, source, user, _ = max(options, key=lambda option: ROLE_RANK[option[0]])
+        own_grant = next((option[3] for option in options if option[3] is not None), None)
+        members.append(RegistryMember(user, role, source, own_grant))
+    return sorted(members, key=lambda m: (-ROLE_RANK[m.role], m.user.get_username()))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 
 from apps.lib.validators import (
     clean_aliases,
@@ -13,7 +14,7 @@ from apps.lib.validators import (
     validate_collection_name,
     validate_registry_name,
 )
-from apps.registries.models import Visibility
+from apps.registries.models import BASELINE_ROLES, RegistryRole, Visibility
 
 
 def split_list(value: str) -> list[str]:
@@ -179,3 +180,69 @@ class RegistryForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=128, label="Search")
+
+
+class RegistryDetailsForm(forms.Form):
+    name = forms.CharField(max_length=113, validators=[validate_registry_name])
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class AccessForm(forms.Form):
+    visibility = forms.ChoiceField(choices=Visibility.choices)
+    baseline_role = forms.ChoiceField(
+        label="Baseline role",
+        choices=[(role.value, role.label) for role in BASELINE_ROLES],
+        help_text="What every organization member may do on an organization-visible registry.",
+    )
+
+
+class AcceptedTypesForm(forms.Form):
+    artifact_types = forms.CharField(
+        label="Add types", required=False, help_text="Comma-separated. Saved types stay."
+    )
+    accept_all = forms.BooleanField(label="Accept all types", required=False)
+
+    def clean_artifact_types(self) -> list[str]:
+        return [validate_artifact_type(t) for t in split_list(self.cleaned_data["artifact_types"])]
+
+
+class ProtectedAliasForm(forms.Form):
+    alias = forms.CharField(label="Protect an alias", max_length=128, validators=[validate_alias])
+
+
+class MemberForm(forms.Form):
+    """A person of the organization, by username or email, and the role to give them."""
+
+    who = forms.CharField(label="Username or email")
+    role = forms.ChoiceField(choices=RegistryRole.choices, initial=RegistryRole.VIEWER)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.organization = organization
+
+    def clean_who(self):
+        who = self.cleaned_data["who"].strip()
+        membership = (
+            self.organization.memberships.select_related("user")
+            .filter(Q(user__username__iexact=who) | Q(user__email__iexact=who))
+            .first()
+        )
+        if membership is None:
+            raise ValidationError(
+                f"Nobody in {self.organization.name} has the username or email {who!r}."
+            )
+        return membership.user
+
+
+class TeamGrantForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=None)
+    role = forms.ChoiceField(choices=RegistryRole.choices, initial=RegistryRole.VIEWER)
+
+    def __init__(self, *args, organization, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = organization.teams.all()
+
+
+class GrantRoleForm(forms.Form):
+    grant = forms.IntegerField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=RegistryRole.choices)

@@ -29,6 +29,7 @@ from apps.lib.validators import (
 )
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import (
+    BASELINE_ROLES,
     Alias,
     Collection,
     CollectionTag,
@@ -524,3 +525,101 @@ def remove_grant(*, actor: Any, grant: RegistryGrant) -> None:
         role=grant.role,
     )
     grant.delete()
+
+
+# Registry settings
+
+
+@transaction.atomic
+def update_registry_details(
+    *, actor: Any, registry: Registry, name: str, description: str
+) -> Registry:
+    """Rename a custom registry or change its description; its address follows the name."""
+    check(actor, Action.EDIT_REGISTRY, registry)
+    if registry.is_core:
+        raise ValidationError(
+            f"{registry.name} is a core registry: its name and description are fixed.",
+            code="core_registry",
+        )
+    validate_registry_name(name)
+    slug = slugify(name, allow_unicode=True)
+    if not slug:
+        raise ValidationError(
+            f"Registry name {name!r} needs at least one letter or digit.", code="invalid_name"
+        )
+    others = registry.organization.registries.exclude(pk=registry.pk)
+    if clash := (others.filter(name__iexact=name).first() or others.filter(slug=slug).first()):
+        raise ValidationError(
+            f"A registry named {clash.name!r} already exists in {registry.organization.name}.",
+            code="duplicate_name",
+        )
+    changed = {
+        field: value
+        for field, value in {"name": name, "slug": slug, "description": description}.items()
+        if getattr(registry, field) != value
+    }
+    if changed:
+        for field, value in changed.items():
+            setattr(registry, field, value)
+        registry.save(update_fields=[*changed, "updated_at"])
+        _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, fields=sorted(changed))
+    return registry
+
+
+@transaction.atomic
+def set_visibility(*, actor: Any, registry: Registry, visibility: str) -> None:
+    """Restrict a registry (its admins), or open it to the organization (organization admins)."""
+    if visibility not in Visibility.values:
+        raise ValidationError(
+            f"Visibility {visibility!r} is unknown; use organization or restricted.",
+            code="invalid_visibility",
+        )
+    if visibility == registry.visibility:
+        return
+    if registry.is_core:
+        raise ValidationError(
+            "Core registries are always visible to the whole organization.", code="core_registry"
+        )
+    widening = visibility == Visibility.ORGANIZATION
+    check(actor, Action.WIDEN_VISIBILITY if widening else Action.EDIT_REGISTRY, registry)
+    registry.visibility = visibility
+    registry.save(update_fields=["visibility", "updated_at"])
+    _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, visibility=visibility)
+
+
+@transaction.atomic
+def set_baseline_role(*, actor: Any, registry: Registry, role: str) -> None:
+    check(actor, Action.EDIT_REGISTRY, registry)
+    if role not in [r.value for r in BASELINE_ROLES]:
+        raise ValidationError(
+            f"The baseline role is restricted_viewer, viewer or member, not {role!r}.",
+            code="invalid_role",
+        )
+    if role != registry.baseline_role:
+        registry.baseline_role = role
+        registry.save(update_fields=["baseline_role", "updated_at"])
+        _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, baseline_role=role)
+
+
+@transaction.atomic
+def add_accepted_types(
+    *, actor: Any, registry: Registry, artifact_types: Iterable[str] = (), accept_all: bool = False
+) -> None:
+    """Accept more types. The list only grows: saved types are never removed."""
+    check(actor, Action.EDIT_REGISTRY, registry)
+    types = _clean_types(artifact_types)
+    if accept_all and not registry.accepts_all_types:
+        registry.accepts_all_types = True
+        registry.save(update_fields=["accepts_all_types", "updated_at"])
+        _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, artifact_types="all")
+    if types and registry.accepts_all_types:
+        raise ValidationError(
+            f"{registry.name} already accepts all types.", code="accepts_all_types"
+        )
+    existing = set(registry.accepted_type_names())
+    added = [t for t in types if t not in existing]
+    RegistryArtifactType.objects.bulk_create(
+        RegistryArtifactType(registry=registry, name=t) for t in added
+    )
+    if added:
+        _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, added_types=added)

@@ -8,6 +8,7 @@ app_name = "registries"
 urlpatterns = [
     path("", views.landing, name="landing"),
     path("<str:registry>/", views.registry_detail, name="registry"),
+    path("<str:registry>/settings/", views.registry_settings, name="settings"),
     path("<str:registry>/star/", views.registry_star, name="star"),
     path("<str:registry>/link/", views.link_version, name="link"),
     path("<str:registry>/<str:collection>/", views.collection_detail, name="collection"),
