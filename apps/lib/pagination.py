@@ -22,7 +22,8 @@ class Page:
     next_cursor: str | None
 
 
-def _encode(value: Any, pk: Any) -> str:
+def encode_cursor(value: Any, pk: Any) -> str:
+    """The cursor of the page that starts after the row with this sort value and pk."""
     if isinstance(value, datetime):
         value = {"dt": value.isoformat()}
     raw = json.dumps([value, pk], separators=(",", ":")).encode()
@@ -59,7 +60,7 @@ def keyset_page(
     if len(rows) <= size:
         return Page(rows, None)
     last = rows[size - 1]
-    return Page(rows[:size], _encode(_value_of(last, field), last.pk))
+    return Page(rows[:size], encode_cursor(_value_of(last, field), last.pk))
 
 
 def _value_of(row: Any, field: str) -> Any:

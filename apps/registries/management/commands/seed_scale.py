@@ -1,0 +1,160 @@
+"""Generate a large organization for benchmarks: thousands of collections, many links, many metrics.
+
+This writes rows in bulk, outside the services (whose per-row checks and audit events would take
+hours at this size); it is benchmark data, not a way to import real work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Organization, TeamRole, User
+from apps.accounts.services import create_organization
+from apps.artifacts.models import Artifact, ArtifactVersion, ManifestEntry, Project, VersionState
+from apps.artifacts.services import FileSpec, manifest_digest
+from apps.artifacts.storage import store_blob
+from apps.registries.models import Alias, Collection, CollectionTag, Link
+
+BATCH = 5000
+TAGS = ["vision", "nlp", "audio", "tabular", "baseline", "candidate", "prod", "research"]
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the organization 'scale' with many collections, links and metric values, so "
+        "`bench_pages` can measure the pages at size. Run it once on a fresh database."
+    )
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--collections", type=int, default=2000)
+        parser.add_argument("--links", type=int, default=200_000)
+        parser.add_argument("--metrics", type=int, default=1_000_000, help="metric values in all")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        collections, links, metric_values = (
+            options["collections"],
+            options["links"],
+            options["metrics"],
+        )
+        if collections < 1 or links < collections:
+            raise CommandError("Use at least one collection, and at least one link per collection.")
+        rng = random.Random(options["seed"])
+        started = time.perf_counter()
+        # A version pool a tenth the size of the links keeps the metric values at the asked total.
+        versions = max(links // collections, links // 10)
+        metrics_per_version = max(1, metric_values // versions)
+        if Organization.objects.filter(slug="scale").exists():
+            raise CommandError(
+                "The organization 'scale' exists already, and its audit log cannot be deleted. "
+                "Seed a fresh database (e.g. a new DATABASE_URL) to change the sizes."
+            )
+        with transaction.atomic():
+            organization, admin = self._organization()
+            version_ids = self._versions(organization, admin, versions, metrics_per_version, rng)
+            self._collections_and_links(organization, admin, collections, links, version_ids, rng)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Seeded 'scale': {collections} collections, {links} links, {versions} versions "
+                f"with {metrics_per_version} metrics each ({versions * metrics_per_version} "
+                f"values) in {time.perf_counter() - started:.0f} s. Sign in as bench."
+            )
+        )
+
+    def _organization(self) -> tuple[Organization, User]:
+        admin = User.objects.create_user("bench", password="registry-demo")
+        organization = create_organization(name="Scale", slug="scale", admin=admin)
+        team = organization.create_team("Bench")
+        team.add_member(admin, TeamRole.ADMIN)
+        return organization, admin
+
+    def _versions(self, organization, admin, count: int, metrics: int, rng) -> list[int]:
+        project = Project.objects.create(team=organization.teams.get(), name="bench")
+        artifact = Artifact.objects.create(
+            project=project, name="model", artifact_type="model", next_version_number=count
+        )
+        content = b"benchmark weights\n"
+        sha256 = hashlib.sha256(content).hexdigest()
+        blob = store_blob(io.BytesIO(content), sha256=sha256, size=len(content))
+        now = timezone.now()
+        names = [f"metric_{n:03}" for n in range(metrics)]
+        for start in range(0, count, BATCH):
+            batch = [
+                ArtifactVersion(
+                    artifact=artifact,
+                    number=number,
+                    state=VersionState.COMMITTED,
+                    digest=manifest_digest([FileSpec(f"v{number}.bin", blob.sha256, blob.size)]),
+                    size=blob.size,
+                    file_count=1,
+                    metrics={name: round(rng.random(), 4) for name in names},
+                    metadata={"epoch": number},
+                    created_by=admin,
+                    committed_at=now,
+                )
+                for number in range(start, min(start + BATCH, count))
+            ]
+            ArtifactVersion.objects.bulk_create(batch)
+        ids = list(artifact.versions.order_by("number").values_list("pk", flat=True))
+        for start in range(0, len(ids), BATCH):
+            ManifestEntry.objects.bulk_create(
+                ManifestEntry(version_id=pk, path="weights.bin", blob=blob, size=blob.size)
+                for pk in ids[start : start + BATCH]
+            )
+        return ids
+
+    def _collections_and_links(self, organization, admin, count, links, version_ids, rng):
+        registry = organization.registries.get(slug="model")
+        per_collection = links // count
+        Collection.objects.bulk_create(
+            Collection(
+                registry=registry,
+                name=f"collection-{n:05}",
+                artifact_type="model",
+                next_link_number=per_collection,
+                created_by=admin,
+            )
+            for n in range(count)
+        )
+        collections = list(registry.collections.order_by("name"))
+        CollectionTag.objects.bulk_create(
+            CollectionTag(collection=c, name=tag)
+            for c in collections
+            for tag in rng.sample(TAGS, 2)
+        )
+        now = timezone.now()
+        pending: list[Link] = []
+        for collection in collections:
+            chosen = rng.sample(version_ids, per_collection)
+            pending.extend(
+                Link(
+                    collection=collection,
+                    version_id=version_id,
+                    number=number,
+                    linked_by=admin,
+                    linked_at=now,
+                )
+                for number, version_id in enumerate(chosen)
+            )
+            if len(pending) >= BATCH:
+                Link.objects.bulk_create(pending)
+                pending = []
+        Link.objects.bulk_create(pending)
+        newest = {
+            link.collection_id: link
+            for link in Link.objects.filter(
+                collection__registry=registry, number=per_collection - 1
+            )
+        }
+        Alias.objects.bulk_create(
+            Alias(collection_id=collection_id, link=link, name="latest")
+            for collection_id, link in newest.items()
+        )
