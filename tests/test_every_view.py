@@ -59,3 +59,63 @@ def test_other_methods_are_refused(client, linked, member, path, methods):
     client.force_login(member)
     for method in {"GET", "POST", "PUT", "DELETE"} - methods:
         assert call(client, method, path).status_code == 405, (method, path)
+
+
+ROLES = ["restricted_viewer", "viewer", "member", "admin"]
+SHARED = "/orgs/acme/registry/shared"
+# (what, method, path, data, the least role that may)
+ACTIONS = [
+    ("read the registry", "get", f"{SHARED}/", None, "restricted_viewer"),
+    ("read settings", "get", f"{SHARED}/settings/", None, "restricted_viewer"),
+    ("read the collection", "get", f"{SHARED}/c/", None, "restricted_viewer"),
+    ("read the files list", "get", f"{SHARED}/c/v0/files/", None, "restricted_viewer"),
+    ("download a file", "get", f"{SHARED}/c/v0/files/weights.bin", None, "viewer"),
+    ("open the link form", "get", f"{SHARED}/link/", None, "member"),
+    (
+        "create a collection",
+        "post",
+        f"{SHARED}/",
+        {"name": "n", "artifact_type": "model"},
+        "member",
+    ),
+    ("tag the collection", "post", f"{SHARED}/c/tags/", {"tags": "x"}, "member"),
+    ("describe the collection", "post", f"{SHARED}/c/description/", {"description": "x"}, "member"),
+    ("set an alias", "post", f"{SHARED}/c/v0/aliases/", {"alias": "staging"}, "member"),
+    ("tag the version", "post", f"{SHARED}/c/v0/tags/", {"tags": "x"}, "member"),
+    ("unlink", "post", f"{SHARED}/c/v0/unlink/", {}, "member"),
+    (
+        "protect an alias",
+        "post",
+        f"{SHARED}/settings/",
+        {"form": "protected", "alias": "p"},
+        "admin",
+    ),
+]
+
+
+@pytest.fixture
+def shared(organization, org_admin, project, member):
+    """`Shared`: organization-visible, baseline restricted viewer, collection `c` with v0."""
+    from apps.registries.services import set_baseline_role
+    from tests.factories import make_registry
+
+    registry = make_registry(organization, org_admin, "Shared")
+    set_baseline_role(actor=org_admin, registry=registry, role="restricted_viewer")
+    make_link(make_version(project, member), registry, org_admin, "c")
+    return registry
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("what", "method", "path", "data", "least"), ACTIONS, ids=lambda v: v)
+def test_each_registry_role(client, organization, shared, role, what, method, path, data, least):
+    from tests.factories import grant, make_member
+
+    user = make_member(organization, f"as-{role}")
+    grant(shared, role, user=user)
+    client.force_login(user)
+    response = getattr(client, method)(path, data) if data is not None else client.get(path)
+    allowed = ROLES.index(role) >= ROLES.index(least)
+    if allowed:
+        assert response.status_code in (200, 302), (what, role, response.status_code)
+    else:
+        assert response.status_code == 403, (what, role, response.status_code)
