@@ -323,10 +323,13 @@ def _link(
     collection = Collection.objects.select_for_update().filter(registry=registry, name=name).first()
     if collection is None:
         check(actor, Action.CREATE_COLLECTION, registry)
-        collection = _new_collection(
-            actor=actor, registry=registry, name=name, artifact_type=artifact_type
-        )
-        collection = Collection.objects.select_for_update().get(pk=collection.pk)
+        try:
+            _new_collection(actor=actor, registry=registry, name=name, artifact_type=artifact_type)
+        except ValidationError as error:
+            # Another writer created it since the lookup above: link into theirs.
+            if error.code != "duplicate_name":
+                raise
+        collection = Collection.objects.select_for_update().get(registry=registry, name=name)
     if collection.artifact_type != artifact_type:
         raise ValidationError(
             f"Collection {collection.name} holds type {collection.artifact_type!r}; "
