@@ -105,3 +105,23 @@ def test_changing_a_members_role(page, sign_in, organization, member, viewer, sc
     grant.refresh_from_db()
     assert grant.role == "member"
     screenshot()
+
+
+def test_pages_fit_a_phone_screen(page, sign_in, member, classifier, screenshot):
+    """No page scrolls sideways at phone width; wide tables scroll inside their box."""
+    sign_in(member)
+    page.set_viewport_size({"width": 390, "height": 844})
+    base = "/orgs/acme/registry/model/"
+    for path in [
+        "/orgs/acme/registry/",
+        base,
+        f"{base}classifier/?metrics=1",
+        f"{base}classifier/v0/",
+        f"{base}classifier/v0/files/",
+        f"{base}settings/",
+        f"{base}link/",
+    ]:
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    page.goto(f"{base}classifier/?metrics=1")
+    screenshot()
