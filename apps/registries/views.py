@@ -95,6 +95,15 @@ def collection_for(request: HttpRequest, org: str, registry: str, name: str) -> 
     return collection
 
 
+def next_page_query(request: HttpRequest, cursor: str | None) -> str | None:
+    """This page's query string with the cursor of the next page, or None on the last page."""
+    if not cursor:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = cursor
+    return params.urlencode()
+
+
 def is_fragment_request(request: HttpRequest) -> bool:
     return bool(request.htmx) and not request.htmx.history_restore_request
 
@@ -225,17 +234,12 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
         cursor=data.get("cursor"),
         size=COLLECTIONS_PER_PAGE,
     )
-    next_query = None
-    if page.next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = page.next_cursor
-        next_query = params.urlencode()
     return {
         "registry": registry,
         "organization": registry.organization,
         "filters": filters,
         "collections": page.items,
-        "next_query": next_query,
+        "next_query": next_page_query(request, page.next_cursor),
         "types": sorted(
             set(registry.collections.values_list("artifact_type", flat=True).distinct())
         ),
@@ -399,17 +403,12 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         link.is_protected = bool(protected.intersection(link.alias_names))
         link.can_unlink = role_allows(role, Action.UNLINK, protected=link.is_protected)
         metric_names.extend(link.version.metrics)
-    next_query = None
-    if page.next_cursor:
-        params = request.GET.copy()
-        params["cursor"] = page.next_cursor
-        next_query = params.urlencode()
     return {
         "organization": registry.organization,
         "registry": registry,
         "collection": collection,
         "links": page.items,
-        "next_query": next_query,
+        "next_query": next_page_query(request, page.next_cursor),
         "sort": sort,
         "show_metrics": show_metrics,
         "metric_names": sorted(set(metric_names)),
