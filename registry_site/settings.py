@@ -181,9 +181,6 @@ TASKS = {
     }
 }
 
-# Off shows only the legacy team Model Registry, as on servers that have not switched over.
-ENABLE_REGISTRY_UI = env_bool("ENABLE_REGISTRY_UI", True)
-
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 
