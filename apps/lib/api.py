@@ -1,0 +1,99 @@
+"""What every JSON endpoint shares: bearer-token sign-in and errors as JSON.
+
+Errors are `{"error": {"code": …, "message": …}}` with the right status: 401 for a missing, bad,
+expired or revoked token; 404 for what does not exist or may not be seen; 403 naming the role
+needed; 400 naming the rule broken; 405 for a wrong method.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from apps.accounts.models import ApiToken, hash_token
+
+MAX_JSON_BODY = 1024 * 1024
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def error_response(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def authenticate(request: HttpRequest):
+    """The user of the request's bearer token; raises ApiError(401) otherwise."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "unauthenticated",
+            "Send 'Authorization: Bearer <token>'; create a token on your account page.",
+        )
+    row = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token.strip()))
+    row = row.first()
+    if row is None or not row.user.is_active:
+        raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
+    if row.revoked_at is not None:
+        raise ApiError(401, "revoked_token", "This token was revoked; create a new one.")
+    if row.expires_at is not None and row.expires_at <= timezone.now():
+        raise ApiError(401, "expired_token", "This token has expired; create a new one.")
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    return row.user
+
+
+def json_body(request: HttpRequest) -> dict[str, Any]:
+    """The request's JSON object; refuses other bodies with a message saying what is wrong."""
+    if len(request.body) > MAX_JSON_BODY:
+        raise ApiError(413, "too_large", f"JSON bodies are limited to {MAX_JSON_BODY} bytes.")
+    try:
+        data = json.loads(request.body or b"{}")
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.") from error
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    return data
+
+
+def api_view(*methods: str) -> Callable:
+    """Make a view a JSON endpoint: token sign-in, allowed methods, errors as JSON."""
+
+    def decorate(view: Callable) -> Callable:
+        @csrf_exempt  # bearer tokens, not cookies: there is no session to forge requests with
+        @login_not_required
+        @wraps(view)
+        def endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = error_response(
+                    405, "method_not_allowed", f"Use {' or '.join(methods)} here."
+                )
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                request.user = authenticate(request)
+                return view(request, *args, **kwargs)
+            except ApiError as error:
+                return error_response(error.status, error.code, error.message)
+            except Http404 as error:
+                return error_response(404, "not_found", str(error) or "Not found.")
+            except PermissionDenied as error:
+                return error_response(403, "forbidden", str(error) or "Not allowed.")
+            except ValidationError as error:
+                return error_response(400, error.code or "invalid", " ".join(error.messages))
+
+        return endpoint
+
+    return decorate

@@ -1,0 +1,269 @@
+"""The JSON API under /api/v1/: its routes, its OpenAPI document and a page that reads it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_GET
+
+from apps.registries import api as registries_api
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR_DESCRIPTIONS = {
+    400: "Bad input",
+    401: "No valid token",
+    403: "Role too low",
+    404: "Not found, or not visible",
+}
+NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
+
+
+def _get(summary: str, description: str, parameters: list, schema: dict, errors=(401, 404)):
+    responses: dict[str, Any] = {
+        "200": {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    }
+    for status in errors:
+        responses[str(status)] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    return {
+        "get": {
+            "summary": summary,
+            "description": description,
+            "parameters": parameters,
+            "responses": responses,
+        }
+    }
+
+
+def _path_param(name: str, description: str) -> dict:
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "description": description,
+        "schema": {"type": "string"},
+    }
+
+
+ORG = _path_param("org", "Organization slug, e.g. acme.")
+REGISTRY = _path_param("registry", "Registry slug, e.g. model.")
+COLLECTION = _path_param("collection", "Collection name.")
+CURSOR = {
+    "name": "cursor",
+    "in": "query",
+    "schema": {"type": "string"},
+    "description": "From `next`.",
+}
+LIMIT = {
+    "name": "limit",
+    "in": "query",
+    "schema": {"type": "integer", "minimum": 1, "maximum": registries_api.MAX_PAGE_SIZE},
+}
+
+OPENAPI: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Registry API",
+        "version": "1",
+        "description": "Read and change an organization's registries. Authenticate with "
+        "`Authorization: Bearer <token>`; create tokens on your account page.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error"],
+                "properties": {
+                    "error": {
+                        "type": "object",
+                        "required": ["code", "message"],
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    }
+                },
+            },
+            "Registry": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "slug": {"type": "string"},
+                    "path": {"type": "string"},
+                    "description": {"type": "string"},
+                    "core": {"type": "boolean"},
+                    "visibility": {"enum": ["organization", "restricted"]},
+                    "accepted_types": {"type": ["array", "null"], "items": {"type": "string"}},
+                    "created_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "Collection": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "path": {"type": "string"},
+                    "type": {"type": "string"},
+                    "description": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "created_at": {"type": "string", "format": "date-time"},
+                    "updated_at": {"type": "string", "format": "date-time"},
+                },
+            },
+            "LinkedVersion": {
+                "type": "object",
+                "properties": {
+                    "path": {"type": "string", "example": "acme/model/classifier:v3"},
+                    "version": {"type": "string", "example": "v3"},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                    "source": {"type": "string", "description": "team/project/artifact:vN"},
+                    "type": {"type": "string"},
+                    "digest": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "file_count": {"type": "integer"},
+                    "description": {"type": "string"},
+                    "metadata": {"type": "object"},
+                    "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "linked_at": {"type": "string", "format": "date-time"},
+                    "linked_by": {"type": ["string", "null"]},
+                    "files": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "path": {"type": "string"},
+                                "size": {"type": "integer"},
+                                "sha256": {"type": "string"},
+                            },
+                        },
+                    },
+                },
+            },
+        },
+    },
+    "paths": {
+        "/orgs/{org}/registries/": _get(
+            "List registries",
+            "The organization's registries the caller may see.",
+            [ORG],
+            {
+                "type": "object",
+                "properties": {
+                    "registries": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Registry"},
+                    }
+                },
+            },
+        ),
+        "/orgs/{org}/registries/{registry}/": _get(
+            "Get a registry",
+            "One registry, with its number of collections.",
+            [ORG, REGISTRY],
+            {"$ref": "#/components/schemas/Registry"},
+        ),
+        "/orgs/{org}/registries/{registry}/collections/": _get(
+            "List collections",
+            "A registry's collections by name; follow `next` for more.",
+            [ORG, REGISTRY, CURSOR, LIMIT],
+            {
+                "type": "object",
+                "properties": {
+                    "collections": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/Collection"},
+                    },
+                    "next": NEXT,
+                },
+            },
+            errors=(400, 401, 404),
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/": _get(
+            "Get a collection",
+            "One collection.",
+            [ORG, REGISTRY, COLLECTION],
+            {"$ref": "#/components/schemas/Collection"},
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/": _get(
+            "List linked versions",
+            "A collection's linked versions, newest first; follow `next` for more.",
+            [ORG, REGISTRY, COLLECTION, CURSOR, LIMIT],
+            {
+                "type": "object",
+                "properties": {
+                    "versions": {
+                        "type": "array",
+                        "items": {"$ref": "#/components/schemas/LinkedVersion"},
+                    },
+                    "next": NEXT,
+                },
+            },
+            errors=(400, 401, 404),
+        ),
+        "/resolve/": _get(
+            "Resolve a path",
+            "The linked version at `<org>/<registry>/<collection>:<vN or alias>`, with its files.",
+            [
+                {
+                    "name": "path",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "example": "acme/model/classifier:production",
+                }
+            ],
+            {"$ref": "#/components/schemas/LinkedVersion"},
+            errors=(400, 401, 404),
+        ),
+    },
+}
+
+
+@login_not_required
+@require_GET
+def openapi(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(OPENAPI)
+
+
+@login_not_required
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    """The OpenAPI document as a page people can read."""
+    operations = [
+        {"path": route, "method": method.upper(), **operation}
+        for route, item in OPENAPI["paths"].items()
+        for method, operation in item.items()
+    ]
+    return render(request, "api/docs.html", {"api": OPENAPI, "operations": operations})
+
+
+urlpatterns = [
+    path("openapi.json", openapi, name="api-openapi"),
+    path("docs/", docs, name="api-docs"),
+    path("resolve/", registries_api.resolve, name="api-resolve"),
+    path("orgs/<slug:org>/registries/", registries_api.registries, name="api-registries"),
+    path(
+        "orgs/<slug:org>/registries/<str:registry>/", registries_api.registry, name="api-registry"
+    ),
+    path(
+        "orgs/<slug:org>/registries/<str:registry>/collections/",
+        registries_api.collections,
+        name="api-collections",
+    ),
+    path(
+        "orgs/<slug:org>/registries/<str:registry>/collections/<str:collection>/",
+        registries_api.collection,
+        name="api-collection",
+    ),
+    path(
+        "orgs/<slug:org>/registries/<str:registry>/collections/<str:collection>/versions/",
+        registries_api.versions,
+        name="api-versions",
+    ),
+]
