@@ -10,6 +10,8 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from apps.artifacts import api as artifacts_api
+from apps.lineage import api as lineage_api
 from apps.registries import api as registries_api
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -243,8 +245,20 @@ def docs(request: HttpRequest) -> HttpResponse:
     return render(request, "api/docs.html", {"api": OPENAPI, "operations": operations})
 
 
+PROJECT = "orgs/<slug:org>/teams/<slug:team>/projects/<str:project>"
+
 urlpatterns = [
     path("openapi.json", openapi, name="api-openapi"),
+    path("blobs/<str:sha256>", artifacts_api.upload_blob, name="api-blob"),
+    path("versions/<uuid:uid>/commit/", artifacts_api.commit, name="api-commit"),
+    path(
+        f"{PROJECT}/artifacts/<str:artifact>/versions/",
+        artifacts_api.log_version,
+        name="api-log-version",
+    ),
+    path(f"{PROJECT}/runs/", lineage_api.runs, name="api-runs"),
+    path(f"{PROJECT}/runs/<str:run_id>/finish/", lineage_api.finish, name="api-run-finish"),
+    path(f"{PROJECT}/runs/<str:run_id>/inputs/", lineage_api.inputs, name="api-run-inputs"),
     path("docs/", docs, name="api-docs"),
     path("resolve/", registries_api.resolve, name="api-resolve"),
     path("orgs/<slug:org>/registries/", registries_api.registries, name="api-registries"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -96,6 +98,8 @@ class ArtifactVersion(models.Model):
     """
 
     artifact = models.ForeignKey(Artifact, on_delete=models.CASCADE, related_name="versions")
+    # How clients name a version before it has a number (pending uploads) and in URLs.
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.PositiveIntegerField(null=True, blank=True)
     state = models.CharField(
         max_length=16, choices=VersionState.choices, default=VersionState.PENDING

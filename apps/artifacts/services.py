@@ -147,27 +147,33 @@ def begin_version(
             code="type_mismatch",
         )
 
+    digest = manifest_digest(files)
     latest = _latest_committed(artifact)
-    if latest is not None and latest.digest == manifest_digest(files):
+    if latest is not None and latest.digest == digest:
         if run is not None:
             RunOutput.objects.get_or_create(run=run, version=latest)
         return PendingUpload(version=latest, missing=[])
 
-    version = ArtifactVersion.objects.create(
-        artifact=artifact,
-        description=description,
-        metadata=metadata,
-        metrics=metrics,
-        created_by=actor,
-        size=sum(spec.size for spec in files),
-        file_count=len(files),
-    )
-    ManifestEntry.objects.bulk_create(
-        ManifestEntry(version=version, path=spec.path, blob_id=spec.sha256, size=spec.size)
-        for spec in files
-    )
+    # The same manifest sent again by the same person resumes their pending upload.
+    version = artifact.versions.filter(
+        state=VersionState.PENDING, created_by=actor, digest=digest
+    ).first()
+    if version is None:
+        version = ArtifactVersion.objects.create(
+            artifact=artifact,
+            digest=digest,
+            created_by=actor,
+            size=sum(spec.size for spec in files),
+            file_count=len(files),
+        )
+        ManifestEntry.objects.bulk_create(
+            ManifestEntry(version=version, path=spec.path, blob_id=spec.sha256, size=spec.size)
+            for spec in files
+        )
+    version.description, version.metadata, version.metrics = description, metadata, metrics
+    version.save(update_fields=["description", "metadata", "metrics", "updated_at"])
     if run is not None:
-        RunOutput.objects.create(run=run, version=version)
+        RunOutput.objects.get_or_create(run=run, version=version)
     stored = set(
         Blob.objects.filter(sha256__in={spec.sha256 for spec in files}).values_list(
             "sha256", flat=True

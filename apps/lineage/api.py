@@ -1,0 +1,80 @@
+"""Runs over HTTP: start, finish, and record the versions they use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.policy import Action, check
+from apps.artifacts.api import project_for
+from apps.lib.api import ApiError, api_view, json_body
+from apps.lineage.models import Run
+from apps.lineage.services import finish_run, record_input, start_run
+from apps.registries.paths import resolve_path
+
+
+def run_json(run: Run) -> dict[str, Any]:
+    return {
+        "id": run.run_id,
+        "name": run.name,
+        "job_type": run.job_type,
+        "state": run.state,
+        "config": run.config,
+        "summary": run.summary,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+    }
+
+
+def _object(data: dict[str, Any], key: str) -> dict | None:
+    value = data.get(key)
+    if value is not None and not isinstance(value, dict):
+        raise ApiError(400, f"invalid_{key}", f"'{key}' must be a JSON object.")
+    return value
+
+
+@api_view("POST")
+def runs(request: HttpRequest, org: str, team: str, project: str) -> JsonResponse:
+    found = project_for(request, org, team, project)
+    data = json_body(request)
+    run = start_run(
+        actor=request.user,
+        project=found,
+        name=str(data.get("name", "")),
+        job_type=str(data.get("job_type", "")),
+        config=_object(data, "config"),
+    )
+    return JsonResponse(run_json(run), status=201)
+
+
+def _run(request: HttpRequest, org: str, team: str, project: str, run_id: str) -> Run:
+    found = project_for(request, org, team, project)
+    return get_object_or_404(
+        Run.objects.select_related("project__team"), project=found, run_id=run_id
+    )
+
+
+@api_view("POST")
+def finish(request: HttpRequest, org: str, team: str, project: str, run_id: str):
+    run = _run(request, org, team, project, run_id)
+    data = json_body(request)
+    run = finish_run(
+        actor=request.user,
+        run=run,
+        state=str(data.get("state", "finished")),
+        summary=_object(data, "summary"),
+    )
+    return JsonResponse(run_json(run))
+
+
+@api_view("POST")
+def inputs(request: HttpRequest, org: str, team: str, project: str, run_id: str):
+    """Record that the run used the linked version at `path`; viewers and above may."""
+    run = _run(request, org, team, project, run_id)
+    path = str(json_body(request).get("path", ""))
+    link = resolve_path(request.user, path)
+    check(request.user, Action.DOWNLOAD, link)
+    record_input(actor=request.user, run=run, version=link.version)
+    return JsonResponse({"run": run.run_id, "used": path}, status=201)

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+
+from apps.accounts.models import ApiToken
+from apps.artifacts.models import ArtifactVersion, Blob
+from apps.lineage.models import RunInput, RunOutput
+from apps.registries.models import RegistryRole, Visibility
+from tests.factories import grant, make_link, make_member, make_registry, make_version
+
+PROJECT = "/api/v1/orgs/acme/teams/ml/projects/mnist"
+FILES = {"weights.bin": b"w" * 3000, "config.json": b'{"layers": 50}'}
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest(files=FILES) -> list[dict]:
+    return [{"path": p, "sha256": sha(d), "size": len(d)} for p, d in files.items()]
+
+
+@pytest.fixture
+def auth(member) -> dict[str, str]:
+    _, token = ApiToken.issue(member, "test")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def begin(client, auth, **extra):
+    body = {"type": "model", "files": manifest(), **extra}
+    return client.post(
+        f"{PROJECT}/artifacts/resnet/versions/", body, content_type="application/json", headers=auth
+    )
+
+
+def put(client, auth, data: bytes, digest: str | None = None):
+    return client.put(
+        f"/api/v1/blobs/{digest or sha(data)}",
+        data,
+        content_type="application/octet-stream",
+        headers=auth,
+    )
+
+
+def test_the_three_phases(client, project, auth):
+    started = begin(client, auth, metadata={"arch": "resnet"}, metrics={"acc": 0.9})
+    assert started.status_code == 201
+    body = started.json()
+    assert body["state"] == "pending" and body["version"] is None
+    assert {m["sha256"] for m in body["missing"]} == {sha(d) for d in FILES.values()}
+    assert body["missing"][0]["upload_url"].startswith("http://testserver/api/v1/blobs/")
+    for data in FILES.values():
+        assert put(client, auth, data).status_code == 201
+    done = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth).json()
+    assert done["state"] == "committed" and done["version"] == "v0" and done["file_count"] == 2
+    version = ArtifactVersion.objects.get()
+    assert version.metadata == {"arch": "resnet"} and version.metrics == {"acc": 0.9}
+
+
+def test_a_resumed_upload_sends_only_what_is_missing(client, project, auth):
+    first = begin(client, auth).json()
+    put(client, auth, FILES["weights.bin"])
+    again = begin(client, auth).json()
+    assert again["id"] == first["id"]
+    assert [m["sha256"] for m in again["missing"]] == [sha(FILES["config.json"])]
+    assert ArtifactVersion.objects.count() == 1
+
+
+def test_an_already_stored_blob_costs_no_bytes(client, project, auth, member):
+    make_version(project, member, name="other", files={"w": FILES["weights.bin"]})
+    body = begin(client, auth).json()
+    assert [m["sha256"] for m in body["missing"]] == [sha(FILES["config.json"])]
+
+
+def test_identical_content_comes_back_committed(client, project, auth):
+    body = begin(client, auth).json()
+    for data in FILES.values():
+        put(client, auth, data)
+    client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth)
+    again = begin(client, auth)
+    assert again.status_code == 200
+    assert again.json()["version"] == "v0" and again.json()["missing"] == []
+
+
+def test_a_checksum_mismatch_is_refused_and_nothing_is_stored(client, project, auth):
+    begin(client, auth)
+    response = put(client, auth, b"x" * 3000, digest=sha(FILES["weights.bin"]))
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "checksum_mismatch"
+    assert not Blob.objects.exists()
+
+
+def test_a_short_upload_is_refused(client, project, auth):
+    begin(client, auth)
+    response = put(client, auth, FILES["weights.bin"][:10], digest=sha(FILES["weights.bin"]))
+    assert response.json()["error"]["code"] == "size_mismatch"
+
+
+def test_blobs_nobody_asked_for_are_refused(client, project, auth):
+    response = put(client, auth, b"stray")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_expected"
+
+
+def test_commit_before_the_bytes_arrive_is_refused(client, project, auth):
+    body = begin(client, auth).json()
+    response = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "blobs_missing"
+    assert not ArtifactVersion.objects.committed().exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"type": ""}, "required"),
+        ({"files": "nope"}, "invalid_manifest"),
+        ({"files": [{"path": "a"}]}, "invalid_manifest"),
+        ({"files": [{"path": "../a", "sha256": "0" * 64, "size": 1}]}, "invalid_path"),
+        ({"files": [{"path": "a", "sha256": "zz", "size": 1}]}, "invalid_digest"),
+        ({"metadata": [1]}, "invalid_metadata"),
+        ({"metadata": {f"k{n}": n for n in range(101)}}, "too_many_keys"),
+        ({"metrics": {"loss": "low"}}, "not_number"),
+    ],
+)
+def test_bad_manifests_get_clear_errors(client, project, auth, change, code):
+    response = begin(client, auth, **change)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == code
+    assert not ArtifactVersion.objects.exists()
+
+
+def test_invalid_json_is_explained(client, project, auth):
+    response = client.post(
+        f"{PROJECT}/artifacts/resnet/versions/",
+        "{nope",
+        content_type="application/json",
+        headers=auth,
+    )
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"
+
+
+def test_a_team_outsider_gets_404_and_a_team_viewer_403(client, organization, project, team):
+    from apps.accounts.models import TeamRole
+
+    outsider = make_member(organization, "nosy")
+    _, token = ApiToken.issue(outsider, "t")
+    assert begin(client, {"Authorization": f"Bearer {token}"}).status_code == 404
+    team.add_member(outsider, TeamRole.VIEWER)
+    response = begin(client, {"Authorization": f"Bearer {token}"})
+    assert (
+        response.status_code == 403
+        and "member or admin role" in response.json()["error"]["message"]
+    )
+
+
+def test_runs_record_outputs_and_inputs(client, project, auth, member, models_registry):
+    link = make_link(make_version(project, member), models_registry, member, "base")
+    run = client.post(
+        f"{PROJECT}/runs/",
+        {"name": "train-1", "job_type": "train", "config": {"lr": 0.1}},
+        content_type="application/json",
+        headers=auth,
+    ).json()
+    used = client.post(
+        f"{PROJECT}/runs/{run['id']}/inputs/",
+        {"path": "acme/model/base:latest"},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert used.status_code == 201
+    assert RunInput.objects.get().version == link.version
+    body = begin(client, auth, run=run["id"]).json()
+    assert RunOutput.objects.get().version.uid.hex == body["id"].replace("-", "")
+    finished = client.post(
+        f"{PROJECT}/runs/{run['id']}/finish/",
+        {"state": "finished", "summary": {"acc": 0.9}},
+        content_type="application/json",
+        headers=auth,
+    ).json()
+    assert finished["state"] == "finished" and finished["finished_at"]
+
+
+def test_a_restricted_viewer_cannot_use_a_version(
+    client, organization, org_admin, project, member, team
+):
+    secret = make_registry(organization, org_admin, "Secret", visibility=Visibility.RESTRICTED)
+    make_link(make_version(project, member), secret, org_admin, "c")
+    grant(secret, RegistryRole.RESTRICTED_VIEWER, user=member)
+    _, token = ApiToken.issue(member, "t")
+    headers = {"Authorization": f"Bearer {token}"}
+    run = client.post(
+        f"{PROJECT}/runs/", {"name": "r"}, content_type="application/json", headers=headers
+    ).json()
+    response = client.post(
+        f"{PROJECT}/runs/{run['id']}/inputs/",
+        {"path": "acme/secret/c:v0"},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert response.status_code == 403 and "viewer role" in response.json()["error"]["message"]
