@@ -20,6 +20,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid token",
     403: "Role too low",
     404: "Not found, or not visible",
+    411: "Content-Length missing",
 }
 NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
 
@@ -43,6 +44,31 @@ def _get(summary: str, description: str, parameters: list, schema: dict, errors=
     }
 
 
+def _operation(method: str, summary: str, description: str, parameters: list, body, schema,
+               ok: str = "200", errors=(400, 401, 403, 404)) -> dict:  # fmt: skip
+    responses: dict[str, Any] = {
+        ok: {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    }
+    for status in errors:
+        responses[str(status)] = {
+            "description": ERROR_DESCRIPTIONS[status],
+            "content": {"application/json": {"schema": ERROR}},
+        }
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "description": description,
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": body}
+    return {method: operation}
+
+
+def _json(schema: dict) -> dict:
+    return {"application/json": {"schema": schema}}
+
+
 def _path_param(name: str, description: str) -> dict:
     return {
         "name": name,
@@ -62,6 +88,18 @@ CURSOR = {
     "schema": {"type": "string"},
     "description": "From `next`.",
 }
+TEAM = _path_param("team", "Team slug.")
+PROJECT_NAME = _path_param("project", "Project name.")
+RUN_ID = _path_param("run_id", "The run's id, as returned when it started.")
+UID = {
+    "name": "uid",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
+SHA = _path_param("sha256", "The blob's sha256, 64 lower-case hex characters.")
+RUN = {"$ref": "#/components/schemas/Run"}
+VERSION = {"$ref": "#/components/schemas/Version"}
 LIMIT = {
     "name": "limit",
     "in": "query",
@@ -90,6 +128,44 @@ OPENAPI: dict[str, Any] = {
                         "required": ["code", "message"],
                         "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
                     }
+                },
+            },
+            "Run": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "name": {"type": "string"},
+                    "job_type": {"type": "string"},
+                    "state": {"enum": ["running", "finished", "failed", "crashed"]},
+                    "config": {"type": "object"},
+                    "summary": {"type": "object"},
+                    "started_at": {"type": "string", "format": "date-time"},
+                    "finished_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
+            "Version": {
+                "type": "object",
+                "description": "A logged version, pending until committed.",
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "artifact": {"type": "string"},
+                    "type": {"type": "string"},
+                    "state": {"enum": ["pending", "committed"]},
+                    "version": {"type": ["string", "null"]},
+                    "digest": {"type": ["string", "null"]},
+                    "size": {"type": "integer"},
+                    "file_count": {"type": "integer"},
+                    "missing": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "sha256": {"type": "string"},
+                                "size": {"type": "integer"},
+                                "upload_url": {"type": "string"},
+                            },
+                        },
+                    },
                 },
             },
             "Registry": {
@@ -207,6 +283,105 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             errors=(400, 401, 404),
+        ),
+        "/orgs/{org}/teams/{team}/projects/{project}/runs/": _operation(
+            "post",
+            "Start a run",
+            "A run in a project; its id names it in later calls.",
+            [ORG, TEAM, PROJECT_NAME],
+            _json(
+                {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "job_type": {"type": "string"},
+                        "config": {"type": "object"},
+                    },
+                }
+            ),
+            RUN,
+            ok="201",
+        ),
+        "/orgs/{org}/teams/{team}/projects/{project}/runs/{run_id}/finish/": _operation(
+            "post",
+            "Finish a run",
+            "Mark the run finished, failed or crashed, with summary metrics.",
+            [ORG, TEAM, PROJECT_NAME, RUN_ID],
+            _json(
+                {
+                    "type": "object",
+                    "properties": {
+                        "state": {"enum": ["finished", "failed", "crashed"]},
+                        "summary": {"type": "object"},
+                    },
+                }
+            ),
+            RUN,
+        ),
+        "/orgs/{org}/teams/{team}/projects/{project}/runs/{run_id}/inputs/": _operation(
+            "post",
+            "Record a run's input",
+            "The run used the linked version at `path` (needs the viewer role or above).",
+            [ORG, TEAM, PROJECT_NAME, RUN_ID],
+            _json(
+                {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}
+            ),
+            {"type": "object"},
+            ok="201",
+        ),
+        "/orgs/{org}/teams/{team}/projects/{project}/artifacts/{artifact}/versions/": _operation(
+            "post",
+            "Log a version: send the manifest",
+            "Phase one. Answers 201 with the blobs to upload, or 200 with the latest version when "
+            "the content is identical to it. The same manifest again resumes the upload.",
+            [ORG, TEAM, PROJECT_NAME, _path_param("artifact", "Artifact name.")],
+            _json(
+                {
+                    "type": "object",
+                    "required": ["type", "files"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "files": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["path", "sha256", "size"],
+                                "properties": {
+                                    "path": {"type": "string"},
+                                    "sha256": {"type": "string"},
+                                    "size": {"type": "integer", "minimum": 0},
+                                },
+                            },
+                        },
+                        "description": {"type": "string"},
+                        "metadata": {"type": "object"},
+                        "metrics": {"type": "object"},
+                        "run": {"type": "string"},
+                    },
+                }
+            ),
+            VERSION,
+            ok="201",
+        ),
+        "/blobs/{sha256}": _operation(
+            "put",
+            "Upload a blob",
+            "Phase two: the bytes of one missing file, checked against sha256 and size as they "
+            "arrive; a mismatch stores nothing.",
+            [SHA],
+            {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            {"type": "object"},
+            ok="201",
+            errors=(400, 401, 404, 411),
+        ),
+        "/versions/{uid}/commit/": _operation(
+            "post",
+            "Commit a version",
+            "Phase three: every blob checked, the version numbered and made visible.",
+            [UID],
+            None,
+            VERSION,
         ),
         "/resolve/": _get(
             "Resolve a path",

@@ -160,3 +160,16 @@ def test_the_openapi_document_and_its_page(client, db):
     assert document["openapi"] == "3.1.0" and "/resolve/" in document["paths"]
     page = client.get(f"{API}/docs/")
     assert page.status_code == 200 and b"GET /api/v1/resolve/" in page.content
+
+
+def test_every_documented_path_is_routed():
+    import re
+
+    from django.urls import resolve
+
+    from registry_site.api import OPENAPI
+
+    samples = {"uid": "6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90", "sha256": "a" * 64}
+    for route in OPENAPI["paths"]:
+        url = re.sub(r"\{(\w+)\}", lambda m: samples.get(m.group(1), "x"), route)
+        assert resolve(f"/api/v1{url}").url_name.startswith("api-"), route
