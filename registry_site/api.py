@@ -421,6 +421,9 @@ def docs(request: HttpRequest) -> HttpResponse:
 
 
 PROJECT = "orgs/<slug:org>/teams/<slug:team>/projects/<str:project>"
+LINKED = (
+    "orgs/<slug:org>/registries/<str:registry>/collections/<str:collection>/versions/v<int:number>"
+)
 
 urlpatterns = [
     path("openapi.json", openapi, name="api-openapi"),
@@ -455,4 +458,9 @@ urlpatterns = [
         registries_api.versions,
         name="api-versions",
     ),
+    path(f"{LINKED}/", registries_api.linked_version, name="api-linked-version"),
+    path(f"{LINKED}/aliases/", registries_api.aliases, name="api-aliases"),
+    path(f"{LINKED}/aliases/<str:name>/", registries_api.alias, name="api-alias"),
+    path(f"{LINKED}/tags/", registries_api.tags, name="api-tags"),
+    path(f"{LINKED}/tags/<str:name>/", registries_api.tag, name="api-tag"),
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -9,8 +10,10 @@ from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Organization
 from apps.accounts.policy import Action, check, visible_registries
-from apps.lib.api import ApiError, api_view
+from apps.artifacts.models import ArtifactVersion
+from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
+from apps.registries import services
 from apps.registries.models import Collection, Link, Registry
 from apps.registries.paths import resolve_path
 
@@ -132,14 +135,30 @@ def _collection(request: HttpRequest, org: str, registry: str, name: str) -> Col
     return get_object_or_404(found.collections.select_related("registry__organization"), name=name)
 
 
-@api_view("GET")
+@api_view("GET", "PATCH")
 def collection(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    return JsonResponse(collection_json(_collection(request, org, registry, collection)))
+    """A collection; PATCH {"description": …} changes its Markdown card."""
+    found = _collection(request, org, registry, collection)
+    if request.method == "PATCH":
+        description = json_body(request).get("description")
+        if not isinstance(description, str):
+            raise ApiError(400, "invalid_description", "'description' must be a string.")
+        services.update_collection_description(
+            actor=request.user, collection=found, description=description
+        )
+        found.refresh_from_db()
+    return JsonResponse(collection_json(found))
 
 
-@api_view("GET")
+@api_view("GET", "POST")
 def versions(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    """A collection's linked versions, newest first, a page at a time (follow `next`)."""
+    """GET: linked versions, newest first, a page at a time (follow `next`).
+
+    POST {"version": <id of a logged version>, "aliases": [...]}: link it, creating the
+    collection if needed; linking it again returns the same link with the aliases added.
+    """
+    if request.method == "POST":
+        return _link(request, org, registry, collection)
     found = _collection(request, org, registry, collection)
     links = (
         found.links.live()
@@ -170,3 +189,112 @@ def resolve(request: HttpRequest) -> JsonResponse:
         )
     link = resolve_path(request.user, path)
     return JsonResponse(link_json(link, with_files=True))
+
+
+def _link(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
+    target = _registry(request, org, registry)
+    data = json_body(request)
+    aliases = data.get("aliases", [])
+    if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+        raise ApiError(400, "invalid_aliases", "'aliases' must be a list of strings.")
+    try:
+        uid = uuid.UUID(str(data.get("version", "")))
+    except ValueError as error:
+        raise ApiError(
+            400, "invalid_version", "'version' must be the id a logged version was given."
+        ) from error
+    version = get_object_or_404(
+        ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
+    )
+    existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
+    existed = existing.filter(version=version).exists()
+    link = services.link_version(
+        actor=request.user,
+        version=version,
+        registry=target,
+        collection_name=collection,
+        aliases=aliases,
+    )
+    return JsonResponse(link_json(_fresh(link), with_files=False), status=200 if existed else 201)
+
+
+def _fresh(link: Link) -> Link:
+    return (
+        Link.objects.select_related(
+            "collection__registry__organization", "version__artifact__project__team", "linked_by"
+        )
+        .prefetch_related("aliases", "version__tags", "version__files")
+        .get(pk=link.pk)
+    )
+
+
+def _linked(request: HttpRequest, org: str, registry: str, collection: str, number: int) -> Link:
+    found = _collection(request, org, registry, collection)
+    link = get_object_or_404(found.links.live(), number=number)
+    return _fresh(link)
+
+
+@api_view("GET", "PATCH", "DELETE")
+def linked_version(
+    request: HttpRequest, org: str, registry: str, collection: str, number: int
+) -> JsonResponse:
+    """GET one linked version with its files; PATCH its description or metadata; DELETE unlinks."""
+    link = _linked(request, org, registry, collection, number)
+    if request.method == "DELETE":
+        services.unlink(actor=request.user, link=link)
+        return JsonResponse({"unlinked": link_json(link)["path"]})
+    if request.method == "PATCH":
+        data = json_body(request)
+        unknown = set(data) - {"description", "metadata"}
+        if unknown:
+            raise ApiError(
+                400,
+                "invalid_field",
+                f"Only description and metadata change here, not {sorted(unknown)}.",
+            )
+        if "description" in data and not isinstance(data["description"], str):
+            raise ApiError(400, "invalid_description", "'description' must be a string.")
+        services.update_version_details(
+            actor=request.user,
+            link=link,
+            description=data.get("description"),
+            metadata=data.get("metadata"),
+        )
+        link = _fresh(link)
+    return JsonResponse(link_json(link, with_files=True))
+
+
+@api_view("POST")
+def aliases(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    """Put an alias on this version, moving it from whichever version held it."""
+    link = _linked(request, org, registry, collection, number)
+    alias = json_body(request).get("alias")
+    if not isinstance(alias, str):
+        raise ApiError(400, "invalid_alias", "'alias' must be a string.")
+    services.set_alias(actor=request.user, link=link, name=alias)
+    return JsonResponse(link_json(_fresh(link)))
+
+
+@api_view("DELETE")
+def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, name: str):
+    link = _linked(request, org, registry, collection, number)
+    services.remove_alias(actor=request.user, link=link, name=name)
+    return JsonResponse(link_json(_fresh(link)))
+
+
+@api_view("POST")
+def tags(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    """Add tags to the version (they live on the source version and show through every link)."""
+    link = _linked(request, org, registry, collection, number)
+    names = json_body(request).get("tags")
+    if not isinstance(names, list) or not all(isinstance(t, str) for t in names):
+        raise ApiError(400, "invalid_tags", "'tags' must be a list of strings.")
+    services.add_version_tags(actor=request.user, link=link, tags=names)
+    return JsonResponse(link_json(_fresh(link)))
+
+
+@api_view("DELETE")
+def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, name: str):
+    link = _linked(request, org, registry, collection, number)
+    services.remove_version_tag(actor=request.user, link=link, tag=name)
+    return JsonResponse(link_json(_fresh(link)))

@@ -24,6 +24,7 @@ from apps.lib.validators import (
     validate_alias,
     validate_artifact_type,
     validate_collection_name,
+    validate_metadata,
     validate_registry_name,
     validate_tag,
 )
@@ -626,3 +627,22 @@ def add_accepted_types(
     )
     if added:
         _audit(AuditAction.REGISTRY_UPDATE, actor=actor, target=registry, added_types=added)
+
+
+@transaction.atomic
+def update_version_details(
+    *, actor: Any, link: Link, description: str | None = None, metadata: dict | None = None
+) -> None:
+    """Change the description or metadata of a linked version's source (shown by every link)."""
+    check(actor, Action.EDIT_COLLECTION, link)
+    version = link.version
+    changed = []
+    if description is not None and description != version.description:
+        version.description = description
+        changed.append("description")
+    if metadata is not None and metadata != version.metadata:
+        version.metadata = validate_metadata(metadata)
+        changed.append("metadata")
+    if changed:
+        version.save(update_fields=[*changed, "updated_at"])
+        _audit(AuditAction.VERSION_UPDATE, actor=actor, target=link, fields=changed)
