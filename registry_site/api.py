@@ -463,4 +463,6 @@ urlpatterns = [
     path(f"{LINKED}/aliases/<str:name>/", registries_api.alias, name="api-alias"),
     path(f"{LINKED}/tags/", registries_api.tags, name="api-tags"),
     path(f"{LINKED}/tags/<str:name>/", registries_api.tag, name="api-tag"),
+    path(f"{LINKED}/files/<path:path>", registries_api.file, name="api-file"),
+    path(f"{LINKED}/zip/", registries_api.archive, name="api-zip"),
 ]

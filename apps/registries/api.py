@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import Organization
 from apps.accounts.policy import Action, check, visible_registries
+from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.models import ArtifactVersion
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
@@ -298,3 +299,22 @@ def tag(request: HttpRequest, org: str, registry: str, collection: str, number: 
     link = _linked(request, org, registry, collection, number)
     services.remove_version_tag(actor=request.user, link=link, tag=name)
     return JsonResponse(link_json(_fresh(link)))
+
+
+@api_view("GET")
+def file(request: HttpRequest, org: str, registry: str, collection: str, number: int, path: str):
+    """One file of a linked version (viewers and above): a stream, or a redirect on S3."""
+    link = _linked(request, org, registry, collection, number)
+    check(request.user, Action.DOWNLOAD, link)
+    entry = get_object_or_404(link.version.files.select_related("blob"), path=path)
+    services.record_download(actor=request.user, link=link, path=path)
+    return blob_response(request, entry.blob, path.rsplit("/", 1)[-1])
+
+
+@api_view("GET")
+def archive(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    """Every file of a linked version as one zip, streamed as it is built."""
+    link = _linked(request, org, registry, collection, number)
+    services.record_download(actor=request.user, link=link)
+    entries = link.version.files.select_related("blob").order_by("path")
+    return zip_response(entries.iterator(), f"{collection}-v{number}.zip")

@@ -646,3 +646,9 @@ def update_version_details(
     if changed:
         version.save(update_fields=[*changed, "updated_at"])
         _audit(AuditAction.VERSION_UPDATE, actor=actor, target=link, fields=changed)
+
+
+def record_download(*, actor: Any, link: Link, path: str = "") -> None:
+    """Note who downloaded what (a file, or the whole version when `path` is empty)."""
+    check(actor, Action.DOWNLOAD, link)
+    _audit(AuditAction.DOWNLOAD, actor=actor, target=link, path=path or "*")

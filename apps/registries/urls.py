@@ -39,6 +39,11 @@ urlpatterns = [
         name="version_tags",
     ),
     path(
+        "<str:registry>/<str:collection>/v<int:number>/zip/",
+        views.version_zip,
+        name="version_zip",
+    ),
+    path(
         "<str:registry>/<str:collection>/v<int:number>/files/<path:path>",
         views.version_file,
         name="version_file",

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -32,9 +32,10 @@ from apps.accounts.policy import (
     visible_projects,
     visible_registries,
 )
+from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
 from apps.lib.pagination import keyset_page
-from apps.lineage.models import AuditAction, AuditEvent, RunInput
+from apps.lineage.models import AuditEvent, RunInput
 from apps.registries import services
 from apps.registries.forms import (
     AcceptedTypesForm,
@@ -671,18 +672,17 @@ def version_file(
     link = link_for(request, org, registry, collection, number)
     check(request.user, Action.DOWNLOAD, link)
     entry = get_object_or_404(link.version.files.select_related("blob"), path=path)
-    AuditEvent.record(
-        AuditAction.DOWNLOAD,
-        organization=link.collection.registry.organization,
-        actor=request.user,
-        target=f"{link.collection.registry.organization.slug}/{link.collection.registry.slug}/"
-        f"{link.collection.name}:v{link.number}/{path}",
-        registry=link.collection.registry,
-        collection=link.collection,
-        version=link.version,
-        path=path,
-    )
-    return FileResponse(open_blob(entry.blob), as_attachment=True, filename=path.rsplit("/", 1)[-1])
+    services.record_download(actor=request.user, link=link, path=path)
+    return blob_response(request, entry.blob, path.rsplit("/", 1)[-1])
+
+
+@require_GET
+def version_zip(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    """Download every file of a linked version as one zip, streamed as it is built."""
+    link = link_for(request, org, registry, collection, number)
+    services.record_download(actor=request.user, link=link)
+    entries = link.version.files.select_related("blob").order_by("path")
+    return zip_response(entries.iterator(), f"{collection}-v{number}.zip")
 
 
 # Registry settings

@@ -1,0 +1,126 @@
+"""Sending blobs to people and clients: one file (with ETag and Range), or a version as a zip.
+
+On S3 the answer is a redirect to a short-lived presigned URL, so file bytes never pass through
+the app. From the local folder the bytes stream in chunks; nothing is read whole into memory.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
+from django.utils.http import content_disposition_header
+from storages.backends.s3 import S3Storage
+
+from apps.artifacts.models import Blob, ManifestEntry
+from apps.artifacts.storage import CHUNK_SIZE, blob_storage, open_blob
+
+RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def blob_response(request: HttpRequest, blob: Blob, filename: str) -> HttpResponse:
+    """One file: a presigned redirect on S3, else a stream honouring If-None-Match and Range."""
+    storage = blob_storage()
+    disposition = content_disposition_header(as_attachment=True, filename=filename)
+    if isinstance(storage, S3Storage):
+        url = storage.url(blob.storage_name, parameters={"ResponseContentDisposition": disposition})
+        return HttpResponseRedirect(url)
+    etag = f'"{blob.sha256}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return HttpResponseNotModified(headers={"ETag": etag})
+    headers = {"ETag": etag, "Accept-Ranges": "bytes"}
+    byte_range = _parse_range(request.headers.get("Range", ""), blob.size)
+    if byte_range == "unsatisfiable":
+        return HttpResponse(status=416, headers={"Content-Range": f"bytes */{blob.size}"})
+    stream = open_blob(blob)
+    if byte_range is None:
+        response = FileResponse(stream, as_attachment=True, filename=filename, headers=headers)
+        response["Content-Length"] = str(blob.size)
+        return response
+    start, end = byte_range
+    stream.seek(start)
+    response = StreamingHttpResponse(
+        _read_span(stream, end - start + 1), status=206, headers=headers
+    )
+    response["Content-Disposition"] = disposition
+    response["Content-Range"] = f"bytes {start}-{end}/{blob.size}"
+    response["Content-Length"] = str(end - start + 1)
+    response["Content-Type"] = "application/octet-stream"
+    return response
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | str | None:
+    """A single `bytes=a-b` range as (first, last); None to send everything."""
+    match = RANGE_RE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first == "":  # the last N bytes
+        length = int(last)
+        if length == 0:
+            return "unsatisfiable"
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end
+
+
+def _read_span(stream, length: int) -> Iterator[bytes]:
+    with stream:
+        while length > 0 and (chunk := stream.read(min(CHUNK_SIZE, length))):
+            length -= len(chunk)
+            yield chunk
+
+
+class _Spool:
+    """A write-only sink the zip writer fills and the response drains, chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        parts, self.parts = self.parts, []
+        yield from parts
+
+
+def zip_chunks(entries: Iterable[ManifestEntry]) -> Iterator[bytes]:
+    """A zip of the entries, produced as it is sent: files are stored, not compressed."""
+    spool = _Spool()
+    with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+        for entry in entries:
+            info = zipfile.ZipInfo(entry.path, date_time=(2020, 1, 1, 0, 0, 0))
+            with (
+                archive.open(info, "w", force_zip64=True) as target,
+                open_blob(entry.blob) as source,
+            ):
+                while chunk := source.read(CHUNK_SIZE):
+                    target.write(chunk)
+                    yield from spool.drain()
+            yield from spool.drain()
+    yield from spool.drain()
+
+
+def zip_response(entries: Iterable[ManifestEntry], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(zip_chunks(entries), content_type="application/zip")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=filename
+    )
+    return response
