@@ -98,6 +98,15 @@ UID = {
     "schema": {"type": "string", "format": "uuid"},
 }
 SHA = _path_param("sha256", "The blob's sha256, 64 lower-case hex characters.")
+NUMBER = {
+    "name": "number",
+    "in": "path",
+    "required": True,
+    "description": "The version's number in the collection (the N of vN).",
+    "schema": {"type": "integer", "minimum": 0},
+}
+LINKED_PARAMS = [ORG, REGISTRY, COLLECTION, NUMBER]
+LINKED_VERSION = {"$ref": "#/components/schemas/LinkedVersion"}
 RUN = {"$ref": "#/components/schemas/Run"}
 VERSION = {"$ref": "#/components/schemas/Version"}
 LIMIT = {
@@ -383,6 +392,105 @@ OPENAPI: dict[str, Any] = {
             None,
             VERSION,
         ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/": {
+            **_get(
+                "Get a linked version",
+                "One linked version with its files.",
+                LINKED_PARAMS,
+                LINKED_VERSION,
+            ),
+            **_operation(
+                "patch",
+                "Change a version's description or metadata",
+                "They belong to the source version, so every link shows the change.",
+                LINKED_PARAMS,
+                _json(
+                    {
+                        "type": "object",
+                        "properties": {
+                            "description": {"type": "string"},
+                            "metadata": {"type": "object"},
+                        },
+                        "additionalProperties": False,
+                    }
+                ),
+                LINKED_VERSION,
+            ),
+            **_operation(
+                "delete",
+                "Unlink",
+                "Take the version out of the collection; the source version stays.",
+                LINKED_PARAMS,
+                None,
+                {"type": "object"},
+            ),
+        },
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/aliases/": (
+            _operation(
+                "post",
+                "Set an alias",
+                "Put an alias on this version, moving it from the version that held it.",
+                LINKED_PARAMS,
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["alias"],
+                        "properties": {"alias": {"type": "string"}},
+                    }
+                ),
+                LINKED_VERSION,
+            )
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/aliases/"
+        "{alias}/": _operation(
+            "delete",
+            "Remove an alias",
+            "`latest` cannot be removed; protected aliases need a registry admin.",
+            [*LINKED_PARAMS, _path_param("alias", "The alias.")],
+            None,
+            LINKED_VERSION,
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/tags/": (
+            _operation(
+                "post",
+                "Add tags",
+                "Tags live on the source version and show through every link.",
+                LINKED_PARAMS,
+                _json(
+                    {
+                        "type": "object",
+                        "required": ["tags"],
+                        "properties": {"tags": {"type": "array", "items": {"type": "string"}}},
+                    }
+                ),
+                LINKED_VERSION,
+            )
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/tags/"
+        "{tag}/": _operation(
+            "delete",
+            "Remove a tag",
+            "Remove one tag from the version.",
+            [*LINKED_PARAMS, _path_param("tag", "The tag.")],
+            None,
+            LINKED_VERSION,
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/files/"
+        "{path}": _get(
+            "Download a file",
+            "A stream with Content-Length, ETag and Range from the local folder, or a redirect "
+            "to a presigned URL on S3. Needs the viewer role or above.",
+            [*LINKED_PARAMS, _path_param("path", "The file's path in the version.")],
+            {"type": "string", "format": "binary"},
+            errors=(401, 403, 404),
+        ),
+        "/orgs/{org}/registries/{registry}/collections/{collection}/versions/v{number}/zip/": _get(
+            "Download a version as a zip",
+            "Every file, streamed as the zip is built. Needs the viewer role or above.",
+            LINKED_PARAMS,
+            {"type": "string", "format": "binary"},
+            errors=(401, 403, 404),
+        ),
         "/resolve/": _get(
             "Resolve a path",
             "The linked version at `<org>/<registry>/<collection>:<vN or alias>`, with its files.",
@@ -400,6 +508,45 @@ OPENAPI: dict[str, Any] = {
         ),
     },
 }
+
+
+OPENAPI["paths"]["/orgs/{org}/registries/{registry}/collections/{collection}/"].update(
+    _operation(
+        "patch",
+        "Change a collection's description",
+        "The Markdown card of the collection.",
+        [ORG, REGISTRY, COLLECTION],
+        _json(
+            {
+                "type": "object",
+                "required": ["description"],
+                "properties": {"description": {"type": "string"}},
+            }
+        ),
+        {"$ref": "#/components/schemas/Collection"},
+    )
+)
+OPENAPI["paths"]["/orgs/{org}/registries/{registry}/collections/{collection}/versions/"].update(
+    _operation(
+        "post",
+        "Link a version",
+        "Point the collection at a logged version (its `id`), creating the collection if it is "
+        "missing; linking the same version again adds the new aliases (200 instead of 201).",
+        [ORG, REGISTRY, COLLECTION],
+        _json(
+            {
+                "type": "object",
+                "required": ["version"],
+                "properties": {
+                    "version": {"type": "string", "format": "uuid"},
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        ),
+        LINKED_VERSION,
+        ok="201",
+    )
+)
 
 
 @login_not_required
@@ -460,9 +607,9 @@ urlpatterns = [
     ),
     path(f"{LINKED}/", registries_api.linked_version, name="api-linked-version"),
     path(f"{LINKED}/aliases/", registries_api.aliases, name="api-aliases"),
-    path(f"{LINKED}/aliases/<str:name>/", registries_api.alias, name="api-alias"),
+    path(f"{LINKED}/aliases/<str:alias>/", registries_api.alias, name="api-alias"),
     path(f"{LINKED}/tags/", registries_api.tags, name="api-tags"),
-    path(f"{LINKED}/tags/<str:name>/", registries_api.tag, name="api-tag"),
+    path(f"{LINKED}/tags/<str:tag>/", registries_api.tag, name="api-tag"),
     path(f"{LINKED}/files/<path:path>", registries_api.file, name="api-file"),
     path(f"{LINKED}/zip/", registries_api.archive, name="api-zip"),
 ]

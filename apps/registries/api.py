@@ -277,9 +277,9 @@ def aliases(request: HttpRequest, org: str, registry: str, collection: str, numb
 
 
 @api_view("DELETE")
-def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, name: str):
+def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, alias: str):
     link = _linked(request, org, registry, collection, number)
-    services.remove_alias(actor=request.user, link=link, name=name)
+    services.remove_alias(actor=request.user, link=link, name=alias)
     return JsonResponse(link_json(_fresh(link)))
 
 
@@ -295,9 +295,9 @@ def tags(request: HttpRequest, org: str, registry: str, collection: str, number:
 
 
 @api_view("DELETE")
-def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, name: str):
+def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, tag: str):
     link = _linked(request, org, registry, collection, number)
-    services.remove_version_tag(actor=request.user, link=link, tag=name)
+    services.remove_version_tag(actor=request.user, link=link, tag=tag)
     return JsonResponse(link_json(_fresh(link)))
 
 

@@ -169,7 +169,19 @@ def test_every_documented_path_is_routed():
 
     from registry_site.api import OPENAPI
 
-    samples = {"uid": "6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90", "sha256": "a" * 64}
+    samples = {"uid": "6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90", "sha256": "a" * 64, "number": "1"}
     for route in OPENAPI["paths"]:
         url = re.sub(r"\{(\w+)\}", lambda m: samples.get(m.group(1), "x"), route)
         assert resolve(f"/api/v1{url}").url_name.startswith("api-"), route
+
+
+def test_every_api_route_is_documented():
+    import re
+
+    from registry_site.api import OPENAPI, urlpatterns
+
+    for pattern in urlpatterns:
+        if pattern.name in ("api-openapi", "api-docs"):
+            continue
+        route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
+        assert f"/{route}" in OPENAPI["paths"], route
