@@ -1,0 +1,120 @@
+"""The `registry` command: log, link, alias, tag, download and use artifact versions."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from registry.client import CONFIG, Client, RegistryError, Run
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not JSON: {error}") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="registry", description=__doc__)
+    commands = main.add_subparsers(dest="command", required=True)
+
+    login = commands.add_parser("login", help="save the server URL and a token")
+    login.add_argument("--url", required=True)
+    login.add_argument("--token", required=True, help="made on your account page")
+
+    log = commands.add_parser("log", help="log a file or folder as a version")
+    log.add_argument("path")
+    log.add_argument("--project", required=True, help="<org>/<team>/<project>")
+    log.add_argument("--name", required=True, help="artifact name")
+    log.add_argument("--type", required=True, help="artifact type, e.g. model")
+    log.add_argument("--description", default="")
+    log.add_argument("--metadata", type=_json_object)
+    log.add_argument("--metrics", type=_json_object)
+    log.add_argument("--link", help="also link it into <org>/<registry>/<collection>")
+    log.add_argument("--alias", action="append", default=[], help="with --link; repeatable")
+
+    link = commands.add_parser("link", help="link a logged version into a collection")
+    link.add_argument("version", help="the id `registry log` printed")
+    link.add_argument("target", help="<org>/<registry>/<collection>")
+    link.add_argument("--alias", action="append", default=[])
+
+    alias = commands.add_parser("alias", help="put an alias on a linked version")
+    alias.add_argument("path", help="<org>/<registry>/<collection>:<vN or alias>")
+    alias.add_argument("alias")
+
+    tag = commands.add_parser("tag", help="tag a linked version")
+    tag.add_argument("path")
+    tag.add_argument("tags", nargs="+")
+
+    download = commands.add_parser("download", help="download a linked version to a folder")
+    download.add_argument("path")
+    download.add_argument("destination")
+
+    use = commands.add_parser("use", help="download, and record the version as a run's input")
+    use.add_argument("path")
+    use.add_argument("destination")
+    use.add_argument("--project", required=True, help="<org>/<team>/<project> of the run")
+    use.add_argument("--run", help="an existing run id; default: start one")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "login":
+            CONFIG.parent.mkdir(parents=True, exist_ok=True)
+            CONFIG.write_text(json.dumps({"url": args.url, "token": args.token}))
+            os.chmod(CONFIG, 0o600)
+            print(f"Saved to {CONFIG}.")
+            return 0
+        client = Client()
+        if args.command == "log":
+            version = client.log_artifact(
+                Path(args.path),
+                project=args.project,
+                name=args.name,
+                type=args.type,
+                description=args.description,
+                metadata=args.metadata,
+                metrics=args.metrics,
+            )
+            print(f"Logged {args.name}:{version['version']} (id {version['id']}).")
+            if args.link:
+                linked = client.link(version, args.link, args.alias)
+                print(f"Linked as {linked['path']} {', '.join(linked['aliases'])}.")
+        elif args.command == "link":
+            linked = client.link(args.version, args.target, args.alias)
+            print(f"Linked as {linked['path']} {', '.join(linked['aliases'])}.")
+        elif args.command == "alias":
+            linked = client.alias(args.path, args.alias)
+            print(f"{linked['path']} now has {', '.join(linked['aliases'])}.")
+        elif args.command == "tag":
+            linked = client.tag(args.path, args.tags)
+            print(f"{linked['path']} is tagged {', '.join(linked['tags'])}.")
+        elif args.command == "download":
+            print(f"Downloaded to {client.download(args.path, args.destination)}.")
+        elif args.command == "use":
+            started = None if args.run else client.start_run(args.project, "use", "use")
+            current = started or Run(client, args.project, args.run)
+            current.use_artifact(args.path).download(args.destination)
+            if started:
+                started.finish()
+            print(f"Downloaded to {args.destination}; recorded as an input of run {current.id}.")
+    except RegistryError as error:
+        print(f"registry: {error}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as error:
+        print(f"registry: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

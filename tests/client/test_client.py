@@ -1,0 +1,140 @@
+"""The Python client and the `registry` command against a live server, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import registry
+from apps.accounts.models import ApiToken
+from apps.lineage.models import RunInput, RunOutput
+from apps.registries.models import Alias
+from registry.cli import main as cli
+from registry.client import Client, RegistryError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(params=["folder", "s3"])
+def storage_backend(request):
+    if request.param == "s3":
+        request.getfixturevalue("s3_storage")
+    return request.param
+
+
+@pytest.fixture
+def connection(live_server, member, project, monkeypatch, tmp_path):
+    """A token for `member` (team ml, project mnist), in the environment the client reads."""
+    _, token = ApiToken.issue(member, "client")
+    monkeypatch.setenv("REGISTRY_URL", live_server.url)
+    monkeypatch.setenv("REGISTRY_TOKEN", token)
+    monkeypatch.setenv("REGISTRY_CONFIG", str(tmp_path / "unused.json"))
+    return {"url": live_server.url, "token": token}
+
+
+def write_model(folder, seed: int) -> dict[str, bytes]:
+    files = {
+        "model.safetensors": os.urandom(3 * 1024 * 1024 + seed),
+        "config.json": f'{{"seed": {seed}}}'.encode(),
+        "nested/labels.txt": b"cat\ndog\n",
+    }
+    for path, data in files.items():
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return files
+
+
+def test_the_quick_start(connection, storage_backend, tmp_path, models_registry):
+    """Log a model, link it as staging, move staging to a newer version, download :staging."""
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    write_model(first, 1)
+    expected = write_model(second, 2)
+    with registry.run(project="acme/ml/mnist", job_type="train") as run:
+        version = run.log_artifact(first, name="resnet", type="model", metrics={"acc": 0.8})
+        linked = run.link_artifact(version, "acme/model/classifier", aliases=["staging"])
+    assert linked["path"] == "acme/model/classifier:v0"
+    newer = Client().log_artifact(second, project="acme/ml/mnist", name="resnet", type="model")
+    Client().link(newer, "acme/model/classifier")
+    moved = Client().alias("acme/model/classifier:v1", "staging")
+    assert moved["aliases"] == ["latest", "staging"]
+
+    target = Client().download("acme/model/classifier:staging", tmp_path / "out")
+    got = {
+        p.relative_to(target).as_posix(): p.read_bytes() for p in target.rglob("*") if p.is_file()
+    }
+    assert got == expected
+    assert RunOutput.objects.get().version.artifact.name == "resnet"
+
+
+def test_logging_the_same_folder_again_sends_nothing(connection, tmp_path, project):
+    write_model(tmp_path / "m", 3)
+    client = Client()
+    first = client.log_artifact(tmp_path / "m", project="acme/ml/mnist", name="m", type="model")
+    again = client.log_artifact(tmp_path / "m", project="acme/ml/mnist", name="m", type="model")
+    assert again["id"] == first["id"] and again["missing"] == []
+
+
+def test_use_records_the_runs_input_and_download_resumes(connection, tmp_path, models_registry):
+    files = write_model(tmp_path / "m", 4)
+    client = Client()
+    version = client.log_artifact(tmp_path / "m", project="acme/ml/mnist", name="m", type="model")
+    client.link(version, "acme/model/base", aliases=["production"])
+    with registry.run(project="acme/ml/mnist", job_type="evaluate") as run:
+        folder = run.use_artifact("acme/model/base:production").download(tmp_path / "used")
+    assert RunInput.objects.get().version.uid.hex == version["id"].replace("-", "")
+    (folder / "config.json").write_bytes(b"tampered")
+    client.download("acme/model/base:production", folder)
+    assert (folder / "config.json").read_bytes() == files["config.json"]
+
+
+def test_a_failing_block_marks_the_run_failed(connection):
+    from apps.lineage.models import Run
+
+    with pytest.raises(RuntimeError), registry.run(project="acme/ml/mnist"):
+        raise RuntimeError("training diverged")
+    assert Run.objects.get().state == "failed"
+
+
+def test_errors_say_what_to_fix(connection, live_server, models_registry):
+    with pytest.raises(RegistryError) as caught:
+        Client().resolve("acme/model/nope:v0")
+    assert caught.value.status == 404 and "Nothing is at" in caught.value.message
+    with pytest.raises(RegistryError) as caught:
+        Client(token="reg_wrong").resolve("acme/model/nope:v0")
+    assert caught.value.status == 401 and caught.value.code == "invalid_token"
+
+
+def test_the_command_line(connection, tmp_path, capsys, models_registry):
+    files = write_model(tmp_path / "m", 5)
+    code = cli(
+        [
+            "log", str(tmp_path / "m"), "--project", "acme/ml/mnist", "--name", "cli-model",
+            "--type", "model", "--metrics", '{"acc": 0.7}', "--link", "acme/model/cli",
+            "--alias", "candidate",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert "Linked as acme/model/cli:v0 candidate, latest." in capsys.readouterr().out
+    assert cli(["tag", "acme/model/cli:candidate", "reviewed"]) == 0
+    assert cli(["download", "acme/model/cli:candidate", str(tmp_path / "d")]) == 0
+    assert (tmp_path / "d" / "config.json").read_bytes() == files["config.json"]
+    assert cli(["alias", "acme/model/cli:v0", "latest"]) == 1
+    assert "reserved" in capsys.readouterr().err
+    assert Alias.objects.filter(name="candidate").exists()
+    assert (
+        cli(
+            [
+                "log",
+                str(tmp_path / "missing"),
+                "--project",
+                "acme/ml/mnist",
+                "--name",
+                "x",
+                "--type",
+                "model",
+            ]
+        )
+        == 2
+    )
