@@ -184,12 +184,16 @@ class Client:
 
     def _upload(self, file: Path, blob: dict) -> None:
         progress = Progress(f"upload {file.name}", blob["size"], self.show_progress)
+        headers = {**blob["upload_headers"], "Content-Length": str(blob["size"])}
+        # A presigned storage URL carries its own signature: our token goes only to our server.
+        to_server = blob["upload_url"].startswith(self.url + "/")
         with file.open("rb") as stream:
             self._send(
                 "PUT",
                 blob["upload_url"],
                 _ProgressReader(stream, progress),
-                {"Content-Type": "application/octet-stream", "Content-Length": str(blob["size"])},
+                headers,
+                auth=to_server,
             ).close()
         progress.close()
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, Project, VersionState
 from apps.artifacts.services import FileSpec, begin_version, commit_version
-from apps.artifacts.storage import store_blob
+from apps.artifacts.storage import presigned_upload, store_blob
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.validators import validate_sha256
 from apps.lineage.models import Run
@@ -49,16 +49,21 @@ def version_json(request: HttpRequest, version: ArtifactVersion, missing=()) -> 
         "digest": version.digest or None,
         "size": version.size,
         "file_count": version.file_count,
-        "missing": [
-            {
-                "sha256": spec.sha256,
-                "size": spec.size,
-                "upload_url": request.build_absolute_uri(
-                    reverse("api-blob", kwargs={"sha256": spec.sha256})
-                ),
-            }
-            for spec in missing
-        ],
+        "missing": [_upload_target(request, spec) for spec in missing],
+    }
+
+
+def _upload_target(request: HttpRequest, spec) -> dict[str, Any]:
+    """Where to PUT a missing blob: straight into S3 when presigned, else to this server."""
+    target = presigned_upload(spec.sha256, spec.size) or {
+        "url": request.build_absolute_uri(reverse("api-blob", kwargs={"sha256": spec.sha256})),
+        "headers": {"Content-Type": "application/octet-stream"},
+    }
+    return {
+        "sha256": spec.sha256,
+        "size": spec.size,
+        "upload_url": target["url"],
+        "upload_headers": target["headers"],
     }
 
 

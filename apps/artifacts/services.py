@@ -23,7 +23,7 @@ from apps.artifacts.models import (
     Project,
     VersionState,
 )
-from apps.artifacts.storage import CHUNK_SIZE, store_blob
+from apps.artifacts.storage import CHUNK_SIZE, adopt_uploaded_blob, store_blob
 from apps.lib.validators import (
     validate_artifact_name,
     validate_artifact_type,
@@ -191,6 +191,7 @@ def commit_version(*, actor: Any, version: ArtifactVersion) -> ArtifactVersion:
     """
     if version.is_committed:
         return version
+    _adopt_direct_uploads(version)
     with transaction.atomic():
         # The artifact row holds the counter; locking it serializes numbering per artifact.
         artifact = Artifact.objects.select_for_update().get(pk=version.artifact_id)
@@ -233,6 +234,22 @@ def commit_version(*, actor: Any, version: ArtifactVersion) -> ArtifactVersion:
             digest=digest,
         )
     return version
+
+
+def _adopt_direct_uploads(version: ArtifactVersion) -> None:
+    """Check and take in blobs the client sent straight to the store (presigned uploads).
+
+    Each good blob is kept even when another fails, so a retry sends only the bad ones.
+    """
+    entries = version.files.exclude(blob_id__in=Blob.objects.values("sha256"))
+    errors = []
+    for sha256, size in entries.values_list("blob_id", "size").distinct():
+        try:
+            adopt_uploaded_blob(sha256, size)
+        except ValidationError as error:
+            errors.append(error)
+    if errors:
+        raise errors[0]
 
 
 FileSource = bytes | Path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import tempfile
 from typing import BinaryIO
@@ -9,6 +10,7 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import Storage, storages
+from storages.backends.s3 import S3Storage
 
 from apps.artifacts.models import Blob, blob_storage_name
 
@@ -61,3 +63,59 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
 def open_blob(blob: Blob) -> BinaryIO:
     """Open a blob's bytes for streaming reads."""
     return blob_storage().open(blob.storage_name, "rb")
+
+
+PRESIGNED_UPLOAD_SECONDS = 3600
+
+
+def presigned_upload(sha256: str, size: int) -> dict | None:
+    """Where a client PUTs a blob straight into S3, and the headers to send; None off S3.
+
+    The sha256 travels as S3's checksum header, so S3 itself refuses bytes that do not match.
+    """
+    storage = blob_storage()
+    if not isinstance(storage, S3Storage):
+        return None
+    checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
+    headers = {"Content-Type": "application/octet-stream", "x-amz-checksum-sha256": checksum}
+    url = storage.connection.meta.client.generate_presigned_url(
+        "put_object",
+        Params={
+            "Bucket": storage.bucket_name,
+            "Key": blob_storage_name(sha256),
+            "ContentType": headers["Content-Type"],
+            "ContentLength": size,
+            "ChecksumSHA256": checksum,
+        },
+        ExpiresIn=PRESIGNED_UPLOAD_SECONDS,
+    )
+    return {"url": url, "headers": headers}
+
+
+def adopt_uploaded_blob(sha256: str, size: int) -> Blob | None:
+    """Accept a blob a client put straight into the store, once its size and sha256 check out.
+
+    Returns None if nothing is there yet. Where the store did not keep a checksum, the bytes are
+    read back in chunks and hashed; a mismatch deletes the object and refuses.
+    """
+    storage = blob_storage()
+    name = blob_storage_name(sha256)
+    if not storage.exists(name):
+        return None
+    if storage.size(name) != size:
+        storage.delete(name)
+        raise ValidationError(
+            f"The upload for {sha256} has the wrong size; send it again.", code="size_mismatch"
+        )
+    hasher = hashlib.sha256()
+    with storage.open(name, "rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            hasher.update(chunk)
+    if hasher.hexdigest() != sha256:
+        storage.delete(name)
+        raise ValidationError(
+            f"The upload for {sha256} does not match its sha256; send it again.",
+            code="checksum_mismatch",
+        )
+    blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
+    return blob

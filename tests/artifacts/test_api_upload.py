@@ -199,3 +199,32 @@ def test_a_restricted_viewer_cannot_use_a_version(
         headers=headers,
     )
     assert response.status_code == 403 and "viewer role" in response.json()["error"]["message"]
+
+
+def test_on_s3_blobs_go_straight_to_the_bucket_and_are_checked_at_commit(
+    client, project, auth, s3_storage, s3_endpoint
+):
+    import urllib.request
+
+    body = begin(client, auth).json()
+    targets = {m["sha256"]: m for m in body["missing"]}
+    assert all(m["upload_url"].startswith(s3_endpoint) for m in targets.values())
+
+    def put_to_bucket(data: bytes, digest: str) -> None:
+        target = targets[digest]
+        request = urllib.request.Request(
+            target["upload_url"], data=data, method="PUT", headers=target["upload_headers"]
+        )
+        urllib.request.urlopen(request).close()
+
+    put_to_bucket(FILES["weights.bin"], sha(FILES["weights.bin"]))
+    # Bytes that do not match their sha256 are found out at commit, removed, and refused.
+    put_to_bucket(b"{not the config}", sha(FILES["config.json"]))
+    refused = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "size_mismatch"
+    again = begin(client, auth).json()
+    assert [m["sha256"] for m in again["missing"]] == [sha(FILES["config.json"])]
+    put_to_bucket(FILES["config.json"], sha(FILES["config.json"]))
+    done = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth).json()
+    assert done["state"] == "committed"
+    assert Blob.objects.count() == 2
