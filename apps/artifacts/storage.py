@@ -108,9 +108,8 @@ def adopt_uploaded_blob(sha256: str, size: int) -> Blob | None:
             f"The upload for {sha256} has the wrong size; send it again.", code="size_mismatch"
         )
     hasher = hashlib.sha256()
-    with storage.open(name, "rb") as stream:
-        while chunk := stream.read(CHUNK_SIZE):
-            hasher.update(chunk)
+    for chunk in _stream_stored(storage, name):
+        hasher.update(chunk)
     if hasher.hexdigest() != sha256:
         storage.delete(name)
         raise ValidationError(
@@ -119,3 +118,15 @@ def adopt_uploaded_blob(sha256: str, size: int) -> Blob | None:
         )
     blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     return blob
+
+
+def _stream_stored(storage: Storage, name: str):
+    """A stored file's bytes in chunks, never the whole file in memory."""
+    if isinstance(storage, S3Storage):
+        # django-storages' S3 files buffer what they read; the raw body streams instead.
+        body = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=name)
+        yield from body["Body"].iter_chunks(CHUNK_SIZE)
+        return
+    with storage.open(name, "rb") as stream:
+        while chunk := stream.read(CHUNK_SIZE):
+            yield chunk
