@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import tempfile
+from pathlib import Path
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
 
 from apps.artifacts.models import Blob, blob_storage_name
@@ -27,37 +29,55 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
     """Store bytes under their digest after checking them, and return the Blob row.
 
     The bytes are hashed and counted as they stream in; nothing reaches its content address
-    unless size and sha256 both match, so a bad upload leaves no trace.
+    unless size and sha256 both match, so a bad upload leaves no trace. On a local folder the
+    checked file is renamed into place (one write); elsewhere it is spooled, then saved.
     """
     storage = blob_storage()
     name = blob_storage_name(sha256)
-    hasher = hashlib.sha256()
-    received = 0
-    with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
-        while chunk := stream.read(CHUNK_SIZE):
-            received += len(chunk)
-            if received > size:
-                raise ValidationError(
-                    f"Upload for {sha256} sent more than the declared {size} bytes.",
-                    code="size_mismatch",
-                )
-            hasher.update(chunk)
-            spool.write(chunk)
-        if received != size:
-            raise ValidationError(
-                f"Upload for {sha256} sent {received} bytes; the manifest declared {size}.",
-                code="size_mismatch",
-            )
-        if hasher.hexdigest() != sha256:
-            raise ValidationError(
-                f"Upload content has sha256 {hasher.hexdigest()}, not the declared {sha256}.",
-                code="checksum_mismatch",
-            )
-        spool.seek(0)
-        if not storage.exists(name):
-            storage.save(name, File(spool, name=name))
+    if isinstance(storage, FileSystemStorage):
+        final = Path(storage.path(name))
+        final.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=final.parent, prefix=".upload-", delete=False) as tmp:
+            try:
+                _copy_checked(stream, tmp, sha256=sha256, size=size)
+            except BaseException:
+                os.unlink(tmp.name)
+                raise
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, final)
+    else:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
+            _copy_checked(stream, spool, sha256=sha256, size=size)
+            spool.seek(0)
+            if not storage.exists(name):
+                storage.save(name, File(spool, name=name))
     blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     return blob
+
+
+def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int) -> None:
+    """Copy in chunks while hashing and counting; refuse on any mismatch."""
+    hasher = hashlib.sha256()
+    received = 0
+    while chunk := stream.read(CHUNK_SIZE):
+        received += len(chunk)
+        if received > size:
+            raise ValidationError(
+                f"Upload for {sha256} sent more than the declared {size} bytes.",
+                code="size_mismatch",
+            )
+        hasher.update(chunk)
+        target.write(chunk)
+    if received != size:
+        raise ValidationError(
+            f"Upload for {sha256} sent {received} bytes; the manifest declared {size}.",
+            code="size_mismatch",
+        )
+    if hasher.hexdigest() != sha256:
+        raise ValidationError(
+            f"Upload content has sha256 {hasher.hexdigest()}, not the declared {sha256}.",
+            code="checksum_mismatch",
+        )
 
 
 def open_blob(blob: Blob) -> BinaryIO:

@@ -63,6 +63,9 @@ def test_bad_uploads_leave_no_trace(backend, sent, declared_size, code):
     assert caught.value.code == code
     assert not blob_storage().exists(blob_storage_name(claimed))
     assert not Blob.objects.exists()
+    if backend == "folder":
+        folder = blob_storage().path(blob_storage_name(claimed)).rsplit("/", 1)[0]
+        assert not os.path.exists(folder) or os.listdir(folder) == []
 
 
 def test_a_blob_larger_than_a_chunk_round_trips(backend):
