@@ -65,7 +65,28 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
+    _check_text(data)
     return data
+
+
+def _check_text(value: Any) -> None:
+    """Refuse text no database can store: NUL characters and unpaired surrogates (\\ud800…)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ApiError(
+                400, "invalid_text", "The body holds an unpaired surrogate (\\ud800 to \\udfff)."
+            ) from None
+        if "\x00" in value:
+            raise ApiError(400, "invalid_text", "The body holds a NUL character (\\u0000).")
 
 
 def api_view(*methods: str) -> Callable:

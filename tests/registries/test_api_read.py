@@ -185,3 +185,15 @@ def test_every_api_route_is_documented():
             continue
         route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
         assert f"/{route}" in OPENAPI["paths"], route
+
+
+@pytest.mark.parametrize("text", ['"\\ud800"', '"a\\u0000b"'])
+def test_text_no_database_can_store_is_refused(client, member, project, text):
+    body = '{"name": "run", "config": {"note": ' + text + "}}"
+    response = client.post(
+        "/api/v1/orgs/acme/teams/ml/projects/mnist/runs/",
+        body,
+        content_type="application/json",
+        headers=bearer(member),
+    )
+    assert response.status_code == 400 and error_of(response)["code"] == "invalid_text"
