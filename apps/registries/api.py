@@ -8,13 +8,13 @@ from typing import Any
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
-from apps.accounts.models import Organization
 from apps.accounts.policy import Action, check, visible_registries
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.models import ArtifactVersion
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
+from apps.registries.lookups import organization_for, registry_for
 from apps.registries.models import Collection, Link, Registry
 from apps.registries.paths import resolve_path
 
@@ -84,24 +84,10 @@ def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
     return data
 
 
-def _organization(request: HttpRequest, org: str) -> Organization:
-    organization = get_object_or_404(Organization, slug=org)
-    check(request.user, Action.VIEW_ORGANIZATION, organization)
-    return organization
-
-
-def _registry(request: HttpRequest, org: str, slug: str) -> Registry:
-    registry = get_object_or_404(
-        Registry.objects.select_related("organization"), organization__slug=org, slug=slug
-    )
-    check(request.user, Action.VIEW, registry)
-    return registry
-
-
 @api_view("GET")
 def registries(request: HttpRequest, org: str) -> JsonResponse:
     """The registries of an organization the caller may see."""
-    organization = _organization(request, org)
+    organization = organization_for(request.user, org)
     found = visible_registries(request.user, organization).for_landing_page()
     found = found.select_related("organization")
     return JsonResponse({"registries": [registry_json(r) for r in found]})
@@ -109,7 +95,7 @@ def registries(request: HttpRequest, org: str) -> JsonResponse:
 
 @api_view("GET")
 def registry(request: HttpRequest, org: str, registry: str) -> JsonResponse:
-    found = _registry(request, org, registry)
+    found = registry_for(request.user, org, registry)
     data = registry_json(found)
     data["collection_count"] = found.collections.count()
     return JsonResponse(data)
@@ -118,7 +104,7 @@ def registry(request: HttpRequest, org: str, registry: str) -> JsonResponse:
 @api_view("GET")
 def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     """A registry's collections by name, a page at a time (follow `next`)."""
-    found = _registry(request, org, registry)
+    found = registry_for(request.user, org, registry)
     page = keyset_page(
         found.collections.select_related("registry__organization").prefetch_related("tags"),
         field="name",
@@ -132,7 +118,7 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
 
 
 def _collection(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
-    found = _registry(request, org, registry)
+    found = registry_for(request.user, org, registry)
     return get_object_or_404(found.collections.select_related("registry__organization"), name=name)
 
 
@@ -193,7 +179,7 @@ def resolve(request: HttpRequest) -> JsonResponse:
 
 
 def _link(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    target = _registry(request, org, registry)
+    target = registry_for(request.user, org, registry)
     data = json_body(request)
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):

@@ -56,6 +56,7 @@ from apps.registries.forms import (
     TeamGrantForm,
     add_service_error,
 )
+from apps.registries.lookups import organization_for, registry_for
 from apps.registries.models import (
     Alias,
     Collection,
@@ -67,22 +68,6 @@ from apps.registries.models import (
 )
 
 COLLECTIONS_PER_PAGE = 50
-
-
-def organization_for(request: HttpRequest, slug: str) -> Organization:
-    """The organization, or 404 for anyone who is not in it."""
-    organization = get_object_or_404(Organization, slug=slug)
-    check(request.user, Action.VIEW_ORGANIZATION, organization)
-    return organization
-
-
-def registry_for(request: HttpRequest, org: str, slug: str) -> Registry:
-    """The registry, or 404 for anyone who may not see it (its existence does not leak)."""
-    registry = get_object_or_404(
-        Registry.objects.select_related("organization"), organization__slug=org, slug=slug
-    )
-    check(request.user, Action.VIEW, registry)
-    return registry
 
 
 def collection_for(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
@@ -164,7 +149,7 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
 @vary_on_headers("HX-Request")
 def landing(request: HttpRequest, org: str) -> HttpResponse:
     """Starred registries first, then core and custom ones; search; create a registry (POST)."""
-    organization = organization_for(request, org)
+    organization = organization_for(request.user, org)
     form = RegistryForm()
     if request.method == "POST":
         check(request.user, Action.CREATE_REGISTRY, organization)
@@ -190,7 +175,7 @@ def landing(request: HttpRequest, org: str) -> HttpResponse:
 @require_POST
 def registry_star(request: HttpRequest, org: str, registry: str) -> HttpResponse:
     """Star (starred=true) or unstar (starred=false) a registry for the signed-in user."""
-    target = registry_for(request, org, registry)
+    target = registry_for(request.user, org, registry)
     if request.POST.get("starred") == "true":
         services.star(actor=request.user, registry=target)
     else:
@@ -251,7 +236,7 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
 @vary_on_headers("HX-Request")
 def registry_detail(request: HttpRequest, org: str, registry: str) -> HttpResponse:
     """The collections of a registry, filtered and sorted; POST creates a collection."""
-    target = registry_for(request, org, registry)
+    target = registry_for(request.user, org, registry)
     accepted = None if target.accepts_all_types else target.accepted_type_names()
     form = CollectionForm(accepted_types=accepted)
     if request.method == "POST":
@@ -292,7 +277,7 @@ def collection_url(collection: Collection) -> str:
 @vary_on_headers("HX-Request")
 def link_version(request: HttpRequest, org: str, registry: str) -> HttpResponse:
     """Link a version: choosing a project narrows the artifacts, an artifact its versions."""
-    target = registry_for(request, org, registry)
+    target = registry_for(request.user, org, registry)
     check(request.user, Action.LINK, target)
     accepted = None if target.accepts_all_types else target.accepted_type_names()
     projects = visible_projects(request.user, target.organization)
@@ -781,7 +766,7 @@ def _apply_settings_form(request: HttpRequest, registry: Registry, which: str, f
 @require_http_methods(["GET", "POST"])
 def registry_settings(request: HttpRequest, org: str, registry: str) -> HttpResponse:
     """Everyone who sees the registry sees its settings; its admins change them."""
-    target = registry_for(request, org, registry)
+    target = registry_for(request.user, org, registry)
     if request.method == "GET":
         return render(
             request,
