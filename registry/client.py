@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from registry.streams import write_while_hashing
+
 CHUNK = 1024 * 1024
 CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "registry.json"))
 
@@ -66,16 +68,11 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-class _ProgressReader:
-    """A file wrapper that reports bytes as urllib reads them for an upload."""
-
-    def __init__(self, stream: BinaryIO, progress: Progress) -> None:
-        self.stream, self.progress = stream, progress
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(CHUNK if size is None or size < 0 else size)
-        self.progress.advance(len(chunk))
-        return chunk
+def _read_chunks(stream: BinaryIO, progress: Progress) -> Iterator[bytes]:
+    """A stream in large chunks, reported to a progress bar (urllib reads 8 KiB at a time)."""
+    while chunk := stream.read(CHUNK):
+        progress.advance(len(chunk))
+        yield chunk
 
 
 def split_project(project: str) -> tuple[str, str, str]:
@@ -191,7 +188,7 @@ class Client:
             self._send(
                 "PUT",
                 blob["upload_url"],
-                _ProgressReader(stream, progress),
+                _read_chunks(stream, progress),
                 headers,
                 auth=to_server,
             ).close()
@@ -241,10 +238,7 @@ class Client:
         digest = hashlib.sha256()
         progress = Progress(f"download {file['path']}", file["size"], self.show_progress)
         with self._send("GET", f"{self.url}/api/v1/{route}") as response, partial.open("wb") as out:
-            while chunk := response.read(CHUNK):
-                digest.update(chunk)
-                out.write(chunk)
-                progress.advance(len(chunk))
+            write_while_hashing(_read_chunks(response, progress), out.write, digest)
         progress.close()
         if digest.hexdigest() != file["sha256"]:
             partial.unlink()

@@ -62,7 +62,7 @@ def s3_storage(settings, s3_endpoint, monkeypatch) -> str:
     settings.STORAGES = {
         **settings.STORAGES,
         "artifacts": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            "BACKEND": "apps.artifacts.storage.ArtifactS3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": s3_endpoint,

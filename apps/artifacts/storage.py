@@ -6,19 +6,78 @@ import base64
 import hashlib
 import os
 import tempfile
+from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
+from botocore.exceptions import ClientError
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from apps.artifacts.models import Blob, blob_storage_name
+from registry.streams import write_while_hashing
 
 CHUNK_SIZE = 1024 * 1024
 # Uploads are spooled to a temporary file and only stored once verified; small ones stay in RAM.
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+
+
+class ArtifactS3Storage(S3Storage):
+    """django-storages' S3 backend, with one S3 client shared by every thread for the calls
+    the registry makes on each request (existence, size, deletion, presigned URLs, reads).
+
+    The stock backend builds a boto3 session and resource per thread; on a server that runs
+    each request on a new thread, that reloads S3's service model (about 15 MB and tens of
+    milliseconds) per request. boto3 clients, unlike resources, are safe to share.
+    """
+
+    @cached_property
+    def client(self):
+        return self._create_session().client(
+            "s3",
+            region_name=self.region_name,
+            use_ssl=self.use_ssl,
+            endpoint_url=self.endpoint_url,
+            config=self.client_config,
+            verify=self.verify,
+        )
+
+    def _key(self, name: str) -> str:
+        return self._normalize_name(clean_name(name))
+
+    def _head(self, name: str) -> dict | None:
+        try:
+            return self.client.head_object(Bucket=self.bucket_name, Key=self._key(name))
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
+                return None
+            raise
+
+    def exists(self, name: str) -> bool:
+        return self._head(name) is not None
+
+    def size(self, name: str) -> int:
+        head = self._head(name)
+        if head is None:
+            raise FileNotFoundError(name)
+        return head["ContentLength"]
+
+    def delete(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket_name, Key=self._key(name))
+
+    def url(self, name, parameters=None, expire=None, http_method=None) -> str:
+        return self.client.generate_presigned_url(
+            "get_object",
+            Params={"Bucket": self.bucket_name, "Key": self._key(name), **(parameters or {})},
+            ExpiresIn=expire or self.querystring_expire,
+        )
+
+    def open_stream(self, name: str) -> BinaryIO:
+        """The object's body as a stream (django-storages' files buffer what they read)."""
+        return self.client.get_object(Bucket=self.bucket_name, Key=self._key(name))["Body"]
 
 
 def blob_storage() -> Storage:
@@ -59,15 +118,19 @@ def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int)
     """Copy in chunks while hashing and counting; refuse on any mismatch."""
     hasher = hashlib.sha256()
     received = 0
-    while chunk := stream.read(CHUNK_SIZE):
-        received += len(chunk)
-        if received > size:
-            raise ValidationError(
-                f"Upload for {sha256} sent more than the declared {size} bytes.",
-                code="size_mismatch",
-            )
-        hasher.update(chunk)
-        target.write(chunk)
+
+    def counted_chunks():
+        nonlocal received
+        while chunk := stream.read(CHUNK_SIZE):
+            received += len(chunk)
+            if received > size:
+                raise ValidationError(
+                    f"Upload for {sha256} sent more than the declared {size} bytes.",
+                    code="size_mismatch",
+                )
+            yield chunk
+
+    write_while_hashing(counted_chunks(), target.write, hasher)
     if received != size:
         raise ValidationError(
             f"Upload for {sha256} sent {received} bytes; the manifest declared {size}.",
@@ -82,7 +145,7 @@ def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int)
 
 def open_blob(blob: Blob) -> BinaryIO:
     """Open a blob's bytes for streaming reads."""
-    return blob_storage().open(blob.storage_name, "rb")
+    return _open_stored(blob_storage(), blob.storage_name)
 
 
 PRESIGNED_UPLOAD_SECONDS = 3600
@@ -94,11 +157,11 @@ def presigned_upload(sha256: str, size: int) -> dict | None:
     The sha256 travels as S3's checksum header, so S3 itself refuses bytes that do not match.
     """
     storage = blob_storage()
-    if not isinstance(storage, S3Storage):
+    if not isinstance(storage, ArtifactS3Storage):
         return None
     checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
     headers = {"Content-Type": "application/octet-stream", "x-amz-checksum-sha256": checksum}
-    url = storage.connection.meta.client.generate_presigned_url(
+    url = storage.client.generate_presigned_url(
         "put_object",
         Params={
             "Bucket": storage.bucket_name,
@@ -142,11 +205,12 @@ def adopt_uploaded_blob(sha256: str, size: int) -> Blob | None:
 
 def _stream_stored(storage: Storage, name: str):
     """A stored file's bytes in chunks, never the whole file in memory."""
-    if isinstance(storage, S3Storage):
-        # django-storages' S3 files buffer what they read; the raw body streams instead.
-        body = storage.connection.meta.client.get_object(Bucket=storage.bucket_name, Key=name)
-        yield from body["Body"].iter_chunks(CHUNK_SIZE)
-        return
-    with storage.open(name, "rb") as stream:
+    with _open_stored(storage, name) as stream:
         while chunk := stream.read(CHUNK_SIZE):
             yield chunk
+
+
+def _open_stored(storage: Storage, name: str) -> BinaryIO:
+    if isinstance(storage, ArtifactS3Storage):
+        return storage.open_stream(name)
+    return storage.open(name, "rb")

@@ -97,6 +97,11 @@ def test_on_s3_a_download_is_a_presigned_redirect(client, s3_storage, link, auth
         assert fetched.read() == FILES["weights.bin"]
 
 
+def test_on_s3_a_zip_streams_each_object_from_the_bucket(client, s3_storage, link, auth):
+    archive = zipfile.ZipFile(io.BytesIO(body(client.get(f"{V0}/zip/", headers=auth))))
+    assert {name: archive.read(name) for name in archive.namelist()} == FILES
+
+
 def test_the_page_download_uses_the_same_rules(client, link, viewer):
     client.force_login(viewer)
     response = client.get("/orgs/acme/registry/model/classifier/v0/zip/")

@@ -7,6 +7,7 @@ import io
 import os
 import subprocess
 import sys
+import threading
 
 import boto3
 import pytest
@@ -105,7 +106,7 @@ def test_the_settings_choose_s3_when_a_bucket_is_named():
     output = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert output == ["storages.backends.s3.S3Storage", "http://127.0.0.1:9000"]
+    assert output == ["apps.artifacts.storage.ArtifactS3Storage", "http://127.0.0.1:9000"]
 
 
 def test_on_s3_the_object_is_in_the_bucket(db, s3_storage, s3_endpoint):
@@ -114,3 +115,12 @@ def test_on_s3_the_object_is_in_the_bucket(db, s3_storage, s3_endpoint):
     client = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1")
     stored = client.get_object(Bucket=s3_storage, Key=blob_storage_name(digest(data)))
     assert stored["Body"].read() == data
+
+
+def test_on_s3_every_thread_shares_one_client(s3_storage):
+    storage = blob_storage()
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(storage.client))
+    worker.start()
+    worker.join()
+    assert seen == [storage.client]

@@ -2,7 +2,8 @@
 
 It starts the app (`runserver`) and, for S3, moto's S3 server, each in its own process on
 127.0.0.1, then times `registry log` and `registry download` of a generated file, compares with
-`cp` of the same file on the same disk, and prints MB/s and each process's peak memory.
+`cp` of the same file on the same disk (each timed until its writes reach the disk), and prints
+MB/s and each process's peak memory.
 """
 
 from __future__ import annotations
@@ -36,10 +37,14 @@ def free_port() -> int:
 
 def peak_rss_mb(pid: int) -> float:
     """The process's high-water mark of resident memory (Linux /proc), in MB."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # it has just exited
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return float("nan")
+    return 0.0  # a zombie keeps its status file but no memory lines
 
 
 def wait_for(url: str, seconds: float = 30) -> None:
@@ -53,15 +58,26 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
-def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Run a command; return its wall time and its peak memory in MB."""
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command until its writes are on disk; return the wall time and peak memory in MB.
+
+    Dirty pages are flushed before and after, inside the timing: otherwise whichever command
+    runs first leaves write-back for the next, and `cp` would be timed against the page cache.
+    """
+    os.sync()
     started = time.perf_counter()
     process = subprocess.Popen(command, env=env)
-    _, status, usage = os.wait4(process.pid, 0)
+    # Read the child's own high-water mark while it runs: getrusage's figure would include the
+    # memory of this (Django) process, which the child inherits until it execs.
+    peak = 0.0
+    while process.poll() is None:
+        peak = max(peak, peak_rss_mb(process.pid))
+        time.sleep(0.02)
+    os.sync()
     elapsed = time.perf_counter() - started
-    if status != 0:
-        raise RuntimeError(f"{' '.join(command)} failed with status {status}")
-    return elapsed, usage.ru_maxrss / 1024
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} failed with status {process.returncode}")
+    return elapsed, peak
 
 
 class Command(BaseCommand):
@@ -82,9 +98,7 @@ class Command(BaseCommand):
                 # would be found already stored and nothing would be sent.
                 source = work_dir / f"big-{kind}.bin"
                 self._write(source, size)
-                started = time.perf_counter()
-                shutil.copyfile(source, work_dir / "copy.bin")
-                cp_seconds = time.perf_counter() - started
+                cp_seconds, _ = timed(["cp", str(source), str(work_dir / "copy.bin")])
                 (work_dir / "copy.bin").unlink()
                 mb = size / 1e6
                 self.stdout.write(
