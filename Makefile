@@ -9,7 +9,7 @@ LOCAL_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint format clean
+.PHONY: run run-s3 test lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -29,6 +29,24 @@ run: $(RUN_STAMP)
 	$(LOCAL_ENV) $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
 	$(LOCAL_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+
+# The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
+# and the database that points into it start empty on each run.
+S3_PORT ?= 9000
+S3_ENV := ARTIFACT_S3_BUCKET=registry-blobs AWS_S3_ENDPOINT_URL=http://127.0.0.1:$(S3_PORT) \
+	AWS_S3_REGION_NAME=us-east-1 AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local \
+	DATABASE_URL=sqlite:///$(CURDIR)/var/registry-s3.sqlite3
+
+run-s3: $(TEST_STAMP)
+	mkdir -p var
+	rm -f var/registry-s3.sqlite3
+	$(VENV)/bin/moto_server -H 127.0.0.1 -p $(S3_PORT) >var/moto.log 2>&1 & \
+	trap "kill $$!" EXIT; \
+	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py ensure_bucket --wait 15 && \
+	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py migrate --noinput && \
+	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py seed_demo && \
+	echo "Serving on http://$(HOST):$(PORT)/ with files in S3 at 127.0.0.1:$(S3_PORT)" && \
+	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The suite runs on SQLite, then again on PostgreSQL when DATABASE_URL names one.
 test: $(TEST_STAMP)
