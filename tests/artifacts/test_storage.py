@@ -12,6 +12,7 @@ import threading
 import boto3
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 
 from apps.artifacts.models import Blob, blob_storage_name
 from apps.artifacts.storage import blob_storage, open_blob, store_blob
@@ -124,3 +125,21 @@ def test_on_s3_every_thread_shares_one_client(s3_storage):
     worker.start()
     worker.join()
     assert seen == [storage.client]
+
+
+def test_ensure_bucket_creates_the_bucket_once(s3_storage, settings):
+    settings.STORAGES["artifacts"]["OPTIONS"]["bucket_name"] = "made-by-command"
+    settings.STORAGES = {**settings.STORAGES}  # a fresh storage with the new bucket name
+    out = io.StringIO()
+    call_command("ensure_bucket", stdout=out)
+    call_command("ensure_bucket", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "Created bucket made-by-command.",
+        "Bucket made-by-command exists.",
+    ]
+    blob_storage().client.head_bucket(Bucket="made-by-command")
+
+
+def test_ensure_bucket_says_when_storage_is_a_local_folder(db):
+    with pytest.raises(CommandError, match="set ARTIFACT_S3_BUCKET"):
+        call_command("ensure_bucket")

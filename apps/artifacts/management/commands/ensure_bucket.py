@@ -31,7 +31,9 @@ class Command(BaseCommand):
                 return
             except EndpointConnectionError:
                 if time.monotonic() > deadline:
-                    raise CommandError(f"No S3 endpoint answers at {storage.endpoint_url}.")
+                    raise CommandError(
+                        f"No S3 endpoint answers at {storage.endpoint_url}."
+                    ) from None
                 time.sleep(0.2)
             except ClientError as error:
                 if error.response["Error"]["Code"] not in ("404", "NoSuchBucket"):
