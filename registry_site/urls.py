@@ -6,4 +6,5 @@ urlpatterns = [
     path("api/v1/", include("registry_site.api")),
     path("", include("apps.accounts.urls")),
     path("orgs/<slug:org>/registry/", include("apps.registries.urls")),
+    path("orgs/<slug:org>/", include("apps.lineage.urls")),
 ]

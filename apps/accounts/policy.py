@@ -53,6 +53,7 @@ class Action(StrEnum):
     # On an organization.
     CREATE_REGISTRY = "create_registry"
     VIEW_ORGANIZATION = "view_organization"
+    VIEW_AUDIT_LOG = "view_audit_log"
     # On a project and the artifacts, versions and runs in it.
     VIEW_PROJECT = "view_project"
     WRITE_PROJECT = "write_project"  # log versions, start runs
@@ -234,6 +235,13 @@ def _check_organization(user: Any, action: Action, organization: Organization) -
                 "you are a viewer."
             )
         return
+    if action == Action.VIEW_AUDIT_LOG:
+        if role != OrganizationRole.ADMIN:
+            raise PermissionDenied(
+                f"The audit log of {organization.name} needs the admin role; "
+                f"you are a {role.label.lower()}."
+            )
+        return
     raise ValueError(f"{action} is not an organization action")
 
 
@@ -310,6 +318,22 @@ def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]
     if role == OrganizationRole.ADMIN:
         return projects
     return projects.filter(team__memberships__user=user)
+
+
+def visible_version_ids(user: Any, organization: Organization, version_ids) -> set[int]:
+    """Which of these versions the user may see, in one query: those in a project they see, and
+    those linked into a registry they see (a registry's viewers need not belong to the team)."""
+    linked = Link.objects.live().filter(
+        collection__registry__in=visible_registries(user, organization)
+    )
+    return set(
+        ArtifactVersion.objects.filter(pk__in=version_ids)
+        .filter(
+            Q(artifact__project__in=visible_projects(user, organization))
+            | Q(pk__in=linked.values("version_id"))
+        )
+        .values_list("pk", flat=True)
+    )
 
 
 @dataclass

@@ -194,6 +194,26 @@ class AuditEvent(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events cannot be deleted.")
 
+    @property
+    def details(self) -> str:
+        """What the event's data says, in words: which alias moved from where to where, etc."""
+        data = self.data
+        if "from_version" in data:
+            return f"{data['alias']} moved from {data['from_version']} to {data['to_version']}"
+        if "grantee" in data:
+            role = f" as {data['role']}" if self.action == AuditAction.GRANT_SET else ""
+            return f"{data['kind']} {data['grantee']}{role}"
+        parts = []
+        for key in ("alias", "tag", "path", "source", "type", "visibility", "baseline_role"):
+            if key in data:
+                parts.append(f"{key.replace('_', ' ')} {data[key]}")
+        for key in ("field", "fields", "added_types", "removed_aliases"):
+            if data.get(key):
+                value = data[key]
+                listed = ", ".join(value) if isinstance(value, list) else value
+                parts.append(f"{key.replace('_', ' ')}: {listed}")
+        return "; ".join(parts)
+
     @classmethod
     def record(
         cls,

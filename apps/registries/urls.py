@@ -19,6 +19,11 @@ urlpatterns = [
     ),
     path("<str:registry>/<str:collection>/tags/", views.collection_tags, name="collection_tags"),
     path(
+        "<str:registry>/<str:collection>/history/",
+        views.collection_history,
+        name="collection_history",
+    ),
+    path(
         "<str:registry>/<str:collection>/delete/",
         views.collection_delete,
         name="collection_delete",
@@ -56,6 +61,8 @@ for tab, suffix in [
     ("metadata", "metadata/"),
     ("files", "files/"),
     ("usage", "usage/"),
+    ("lineage", "lineage/"),
+    ("history", "history/"),
 ]:
     urlpatterns.append(
         path(

@@ -36,6 +36,7 @@ from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
+from apps.lineage.views import lineage_context
 from apps.registries import services
 from apps.registries.forms import (
     AcceptedTypesForm,
@@ -424,6 +425,31 @@ def collection_detail(request: HttpRequest, org: str, registry: str, collection:
     return render(request, template, _collection_context(request, target))
 
 
+HISTORY_PER_PAGE = 50
+
+
+@require_GET
+def collection_history(request: HttpRequest, org: str, registry: str, collection: str):
+    """Every change to a collection and its versions, newest first, in keyset pages."""
+    target = collection_for(request, org, registry, collection)
+    page = history_page(request, AuditEvent.objects.filter(collection=target))
+    context = {
+        "organization": target.registry.organization,
+        "registry": target.registry,
+        "collection": target,
+        "events": page.items,
+        "next_cursor": page.next_cursor,
+    }
+    return render(request, "registries/collection_history.html", context)
+
+
+def history_page(request: HttpRequest, events):
+    return keyset_page(
+        events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
+        size=HISTORY_PER_PAGE,
+    )  # fmt: skip
+
+
 def _after_collection_write(request: HttpRequest, collection: Collection, fragment: str):
     """Re-render the changed fragment for htmx, or go back to the page."""
     if request.htmx:
@@ -541,6 +567,15 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         context["next_cursor"] = page.next_cursor
         if context["can_download"] and (preview := request.GET.get("preview")):
             context["preview"] = _preview(link, preview)
+    elif tab == "lineage":
+        context.update(lineage_context(request, link.version))
+    elif tab == "history":
+        # The version's changes wherever it is linked, in the registries the viewer sees.
+        events = AuditEvent.objects.filter(
+            version=link.version, registry__in=visible_registries(request.user, org)
+        )
+        page = history_page(request, events)
+        context["events"], context["next_cursor"] = page.items, page.next_cursor
     elif tab == "usage":
         context["used_by"] = (
             RunInput.objects.filter(version=link.version)

@@ -205,6 +205,7 @@ class Command(BaseCommand):
         )
         services.set_alias(actor=maria, link=links[2], name="staging")
         services.set_alias(actor=maria, link=links[3], name="staging")
+        services.set_alias(actor=admin, link=links[2], name="production")
         services.set_alias(actor=admin, link=links[3], name="production")
         services.add_version_tags(actor=maria, link=links[3], tags=["reviewed"])
 

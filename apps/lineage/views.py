@@ -1,0 +1,225 @@
+"""Lineage and history pages: the lineage graph, runs, projects, the organization's audit log."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from apps.accounts.policy import (
+    Action,
+    check,
+    visible_registries,
+    visible_version_ids,
+)
+from apps.artifacts.models import ArtifactVersion, Project
+from apps.lib.pagination import keyset_page
+from apps.lineage.forms import AuditFilterForm, LineageForm
+from apps.lineage.graph import CLUSTER_AT, MAX_DEPTH, build_graph, layout
+from apps.lineage.models import AuditEvent, Run
+from apps.registries.lookups import organization_for
+from apps.registries.models import Link
+
+EVENTS_PER_PAGE = 50
+VERSIONS_PER_PAGE = 50
+
+
+def lineage_context(request: HttpRequest, version: ArtifactVersion) -> dict[str, Any]:
+    """The lineage graph of a version as the query string asks: depth, expanded layers, search."""
+    form = LineageForm(request.GET)
+    options = form.cleaned_data if form.is_valid() else LineageForm.defaults()
+    graph = build_graph(version, request.user, depth=options["depth"])
+    drawing = layout(graph, expand=set(options["expand"]), find=options["find"])
+    return {
+        "graph": graph,
+        "drawing": drawing,
+        "lineage_form": form,
+        "lineage": options,
+        "depth_choices": range(1, MAX_DEPTH + 1),
+        "cluster_at": CLUSTER_AT,
+    }
+
+
+@require_GET
+def version_lineage(request: HttpRequest, org: str, uid: str):
+    """A version's lineage on its own page, for versions seen through a project or a registry."""
+    organization = organization_for(request.user, org)
+    version = get_object_or_404(
+        ArtifactVersion.objects.committed().select_related("artifact__project__team__organization"),
+        uid=uid,
+        artifact__project__team__organization=organization,
+    )
+    if version.pk not in visible_version_ids(request.user, organization, [version.pk]):
+        raise Http404("No such version.")
+    context = {"organization": organization, "version": version}
+    context.update(lineage_context(request, version))
+    return render(request, "lineage/version_lineage.html", context)
+
+
+def _project_for(request: HttpRequest, org: str, team: str, project: str) -> Project:
+    found = get_object_or_404(
+        Project.objects.select_related("team__organization"),
+        team__organization__slug=org,
+        team__slug=team,
+        name=project,
+    )
+    check(request.user, Action.VIEW_PROJECT, found)
+    return found
+
+
+@require_GET
+def run_detail(request: HttpRequest, org: str, team: str, project: str, run_id: str):
+    """A run: what it was, and the versions it used and logged (hidden ones as placeholders)."""
+    found_project = _project_for(request, org, team, project)
+    run = get_object_or_404(
+        Run.objects.select_related("created_by"), project=found_project, run_id=run_id
+    )
+    inputs = list(
+        run.inputs.select_related("version__artifact").order_by("version__artifact__name")
+    )
+    outputs = list(
+        run.outputs.select_related("version__artifact").order_by("version__artifact__name")
+    )
+    organization = found_project.team.organization
+    shown = visible_version_ids(
+        request.user, organization, [edge.version_id for edge in inputs + outputs]
+    )
+    context = {
+        "organization": organization,
+        "project": found_project,
+        "run": run,
+        "inputs": [(edge.version, edge.version_id in shown) for edge in inputs],
+        "outputs": [(edge.version, edge.version_id in shown) for edge in outputs],
+        "summary": sorted(run.summary.items()),
+        "config": sorted(run.config.items()),
+    }
+    return render(request, "lineage/run_detail.html", context)
+
+
+@require_GET
+def project_detail(request: HttpRequest, org: str, team: str, project: str):
+    """A project's artifact versions, newest first, each with where it is linked; recent runs."""
+    found_project = _project_for(request, org, team, project)
+    organization = found_project.team.organization
+    versions = ArtifactVersion.objects.committed().filter(artifact__project=found_project)
+    artifact = request.GET.get("artifact", "")
+    if artifact:
+        versions = versions.filter(artifact__name=artifact)
+    page = keyset_page(
+        versions.select_related("artifact", "created_by"),
+        field="created_at",
+        descending=True,
+        cursor=request.GET.get("cursor"),
+        size=VERSIONS_PER_PAGE,
+    )
+    links: dict[int, list[Link]] = {}
+    for link in (
+        Link.objects.live()
+        .filter(
+            version__in=page.items,
+            collection__registry__in=visible_registries(request.user, organization),
+        )
+        .select_related("collection__registry")
+        .order_by("collection__registry__name", "collection__name")
+    ):
+        links.setdefault(link.version_id, []).append(link)
+    context = {
+        "organization": organization,
+        "project": found_project,
+        "artifacts": found_project.artifacts.order_by("name"),
+        "artifact": artifact,
+        "versions": [(version, links.get(version.pk, [])) for version in page.items],
+        "next_cursor": page.next_cursor,
+        "runs": found_project.runs.select_related("created_by")[:20],
+    }
+    return render(request, "lineage/project_detail.html", context)
+
+
+@require_GET
+def audit_log(request: HttpRequest, org: str):
+    """Every change in the organization's registries and every download, for its admins."""
+    organization = organization_for(request.user, org)
+    check(request.user, Action.VIEW_AUDIT_LOG, organization)
+    form = AuditFilterForm(request.GET, organization=organization)
+    events = AuditEvent.objects.filter(organization=organization)
+    events = _filtered(events, form.cleaned_data) if form.is_valid() else events.none()
+    if request.GET.get("format") == "csv":
+        return _csv_response(events, organization.slug)
+    page = keyset_page(
+        events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
+        size=EVENTS_PER_PAGE,
+    )  # fmt: skip
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context = {
+        "organization": organization,
+        "form": form,
+        "events": page.items,
+        "next_cursor": page.next_cursor,
+        "filter_query": query.urlencode(),
+    }
+    return render(request, "lineage/audit_log.html", context)
+
+
+def _filtered(events, filters: dict[str, Any]):
+    if filters["actor"]:
+        events = events.filter(actor_name=filters["actor"])
+    if filters["registry"]:
+        events = events.filter(registry=filters["registry"])
+    if filters["collection"]:
+        events = events.filter(collection__name=filters["collection"])
+    if filters["action"]:
+        events = events.filter(action=filters["action"])
+    zone = timezone.get_current_timezone()
+    if filters["since"]:
+        events = events.filter(created_at__gte=datetime.combine(filters["since"], time(), zone))
+    if filters["until"]:
+        # The whole of the last day.
+        end = datetime.combine(filters["until"] + timedelta(days=1), time(), zone)
+        events = events.filter(created_at__lt=end)
+    return events
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for streaming csv.writer output."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def _csv_response(events, org: str) -> StreamingHttpResponse:
+    writer = csv.writer(_Echo())
+    header = ["time", "actor", "action", "target", "registry_id", "collection_id", "details"]
+
+    def rows():
+        yield writer.writerow(header)
+        for event in events.order_by("-created_at", "-id").iterator(chunk_size=2000):
+            yield writer.writerow(
+                [
+                    event.created_at.isoformat(),
+                    _cell(event.actor_name or "system"),
+                    event.action,
+                    _cell(event.target),
+                    event.registry_id or "",
+                    event.collection_id or "",
+                    _cell(_details(event.data)),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{org}-audit-log.csv"'
+    return response
+
+
+def _details(data: dict) -> str:
+    return "; ".join(f"{key}={value}" for key, value in sorted(data.items()))
+
+
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
