@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from registry.streams import write_while_hashing
+from registry.streams import CHUNK_SIZE, copy_while_hashing
 
-CHUNK = 1024 * 1024
 CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "registry.json"))
 
 
@@ -61,18 +60,30 @@ class Progress:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _read_chunks(stream: BinaryIO, progress: Progress) -> Iterator[bytes]:
-    """A stream in large chunks, reported to a progress bar (urllib reads 8 KiB at a time)."""
-    while chunk := stream.read(CHUNK):
-        progress.advance(len(chunk))
-        yield chunk
+def _send_chunks(stream: BinaryIO, progress: Progress) -> Iterator[memoryview]:
+    """A file in large chunks through one reused buffer, reported to a progress bar.
+
+    urllib would read a file body 8 KiB at a time; each chunk is sent before the next is read.
+    """
+    buffer = memoryview(bytearray(CHUNK_SIZE))
+    while count := stream.readinto(buffer):
+        progress.advance(count)
+        yield buffer[:count]
+
+
+def _reporting(read_into, progress: Progress):
+    """`read_into` that also advances a progress bar."""
+
+    def read(buffer: memoryview) -> int:
+        count = read_into(buffer)
+        progress.advance(count)
+        return count
+
+    return read
 
 
 def split_project(project: str) -> tuple[str, str, str]:
@@ -188,7 +199,7 @@ class Client:
             self._send(
                 "PUT",
                 blob["upload_url"],
-                _read_chunks(stream, progress),
+                _send_chunks(stream, progress),
                 headers,
                 auth=to_server,
             ).close()
@@ -238,7 +249,7 @@ class Client:
         digest = hashlib.sha256()
         progress = Progress(f"download {file['path']}", file["size"], self.show_progress)
         with self._send("GET", f"{self.url}/api/v1/{route}") as response, partial.open("wb") as out:
-            write_while_hashing(_read_chunks(response, progress), out.write, digest)
+            copy_while_hashing(_reporting(response.readinto, progress), out.write, digest)
         progress.close()
         if digest.hexdigest() != file["sha256"]:
             partial.unlink()

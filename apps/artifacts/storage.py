@@ -18,9 +18,8 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from apps.artifacts.models import Blob, blob_storage_name
-from registry.streams import write_while_hashing
+from registry.streams import CHUNK_SIZE, copy_while_hashing
 
-CHUNK_SIZE = 1024 * 1024
 # Uploads are spooled to a temporary file and only stored once verified; small ones stay in RAM.
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
 
@@ -119,18 +118,20 @@ def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int)
     hasher = hashlib.sha256()
     received = 0
 
-    def counted_chunks():
+    def read_into(buffer: memoryview) -> int:
+        # WSGI input offers read() only, so each chunk is copied into the reused buffer.
         nonlocal received
-        while chunk := stream.read(CHUNK_SIZE):
-            received += len(chunk)
-            if received > size:
-                raise ValidationError(
-                    f"Upload for {sha256} sent more than the declared {size} bytes.",
-                    code="size_mismatch",
-                )
-            yield chunk
+        chunk = stream.read(len(buffer))
+        received += len(chunk)
+        if received > size:
+            raise ValidationError(
+                f"Upload for {sha256} sent more than the declared {size} bytes.",
+                code="size_mismatch",
+            )
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
 
-    write_while_hashing(counted_chunks(), target.write, hasher)
+    copy_while_hashing(read_into, target.write, hasher)
     if received != size:
         raise ValidationError(
             f"Upload for {sha256} sent {received} bytes; the manifest declared {size}.",

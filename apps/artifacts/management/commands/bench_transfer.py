@@ -11,11 +11,14 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,6 @@ from django.core.management.base import BaseCommand
 from apps.accounts.models import ApiToken, Organization, TeamRole, User
 from apps.accounts.services import create_organization
 from apps.artifacts.models import Project
-from registry.client import sha256_of
 
 ORG = "bench-transfer"
 
@@ -59,15 +61,34 @@ def wait_for(url: str, seconds: float = 30) -> None:
     raise RuntimeError(f"{url} did not answer within {seconds} s")
 
 
+DROP_CACHES = Path("/proc/sys/vm/drop_caches")
+
+
+def settle() -> bool:
+    """Flush dirty pages and, where allowed (root), empty the page cache; say if it was emptied.
+
+    Every timed command then starts alike: its input is read from the disk, and what it writes
+    lands in memory just freed. Otherwise whichever command ran first sets the figures: on a
+    virtual machine that hands free memory back to its host, writing into memory freed long
+    ago costs several times more than into memory freed a moment before.
+    """
+    os.sync()
+    try:
+        DROP_CACHES.write_text("1")
+    except OSError:
+        return False
+    return True
+
+
 def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Run a command until its writes are on disk; return the wall time and peak memory in MB.
 
-    Dirty pages are flushed before and after, inside the timing: otherwise whichever command
-    runs first leaves write-back for the next, and `cp` would be timed against the page cache.
+    Dirty pages are flushed after, inside the timing, so that no command leaves its write-back
+    to the next and `cp` is not timed against the page cache.
     """
-    os.sync()
+    settle()
     started = time.perf_counter()
-    process = subprocess.Popen(command, env=env)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
     # Read the child's own high-water mark while it runs: getrusage's figure would include the
     # memory of this (Django) process, which the child inherits until it execs.
     peak = 0.0
@@ -87,31 +108,26 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--size-mb", type=int, default=1024)
         parser.add_argument("--storage", choices=["local", "s3", "both"], default="both")
+        parser.add_argument(
+            "--rounds",
+            type=int,
+            default=3,
+            help="each round times cp, an upload and a download of fresh bytes; medians are shown",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         size = options["size_mb"] * 1024 * 1024
         token = self._token()
         kinds = ["local", "s3"] if options["storage"] == "both" else [options["storage"]]
+        if not settle():
+            self.stdout.write(
+                "The page cache cannot be emptied between commands (that needs root), so which "
+                "command runs first sways the figures."
+            )
         with tempfile.TemporaryDirectory(dir=settings.MEDIA_ROOT.parent) as work:
-            work_dir = Path(work)
             for kind in kinds:
-                # Fresh bytes for each storage: blobs are shared by content, so the same file
-                # would be found already stored and nothing would be sent.
-                source = work_dir / f"big-{kind}.bin"
-                self._write(source, size)
-                cp_seconds, _ = timed(["cp", str(source), str(work_dir / "copy.bin")])
-                (work_dir / "copy.bin").unlink()
-                mb = size / 1e6
-                # Each direction hashes the bytes on both ends, so sha256 bounds the speed.
-                started = time.perf_counter()
-                sha256_of(source)
-                hash_seconds = time.perf_counter() - started
-                self.stdout.write(
-                    f"File: {mb:.0f} MB; cp on the same disk: {mb / cp_seconds:.0f} MB/s; "
-                    f"sha256 of it: {mb / hash_seconds:.0f} MB/s"
-                )
-                self._measure(kind, source, work_dir, token, mb, cp_seconds)
-                source.unlink()
+                with self._servers(kind) as url:
+                    self._measure(kind, url, Path(work), token, size, options["rounds"])
 
     def _token(self) -> str:
         user = User.objects.filter(username="bench-transfer").first()
@@ -126,13 +142,17 @@ class Command(BaseCommand):
         return ApiToken.issue(user, "bench_transfer")[1]
 
     def _write(self, path: Path, size: int) -> None:
+        # Fresh bytes each time: blobs are shared by content, so a file sent before would be
+        # found already stored and nothing would be sent.
         block = os.urandom(8 * 1024 * 1024)
         with path.open("wb") as out:
             for _ in range(size // len(block)):
                 out.write(block)
             out.write(block[: size % len(block)])
 
-    def _measure(self, kind: str, source: Path, work: Path, token: str, mb: float, cp: float):
+    @contextmanager
+    def _servers(self, kind: str) -> Iterator[str]:
+        """The app under `runserver` and, for S3, moto's server; yields the app's URL."""
         port = free_port()
         server_env = {**os.environ, "DEBUG": "true", "PYTHONUNBUFFERED": "1"}
         moto = None
@@ -143,61 +163,83 @@ class Command(BaseCommand):
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-            endpoint = f"http://127.0.0.1:{moto_port}"
-            wait_for(endpoint)
             server_env.update(
                 ARTIFACT_S3_BUCKET="bench-transfer",
-                AWS_S3_ENDPOINT_URL=endpoint,
+                AWS_S3_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}",
                 AWS_S3_REGION_NAME="us-east-1",
                 AWS_ACCESS_KEY_ID="bench",
                 AWS_SECRET_ACCESS_KEY="bench",
             )
-            import boto3
-
-            boto3.client(
-                "s3",
-                endpoint_url=endpoint,
-                region_name="us-east-1",
-                aws_access_key_id="bench",
-                aws_secret_access_key="bench",
-            ).create_bucket(Bucket="bench-transfer")
-        server = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-            cwd=settings.BASE_DIR,
-            env=server_env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        server = None
         try:
+            if moto:
+                subprocess.run(
+                    [sys.executable, "manage.py", "ensure_bucket", "--wait", "30"],
+                    cwd=settings.BASE_DIR,
+                    env=server_env,
+                    stdout=subprocess.DEVNULL,
+                    check=True,
+                )
+            server = subprocess.Popen(
+                [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+                cwd=settings.BASE_DIR,
+                env=server_env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            self.server_pid = server.pid
             url = f"http://127.0.0.1:{port}"
             wait_for(f"{url}/api/v1/openapi.json")
-            client_env = {
-                **os.environ,
-                "REGISTRY_URL": url,
-                "REGISTRY_TOKEN": token,
-                "REGISTRY_CONFIG": str(work / "none.json"),
-            }
-            registry = str(Path(sys.executable).with_name("registry"))
+            yield url
+        finally:
+            for process in (server, moto):
+                if process:
+                    process.terminate()
+                    process.wait()
+
+    def _measure(self, kind: str, url: str, work: Path, token: str, size: int, rounds: int):
+        mb = size / 1e6
+        client_env = {
+            **os.environ,
+            "REGISTRY_URL": url,
+            "REGISTRY_TOKEN": token,
+            "REGISTRY_CONFIG": str(work / "none.json"),
+        }
+        registry = str(Path(sys.executable).with_name("registry"))
+        source, copy, out = work / "source.bin", work / "copy.bin", work / "out"
+        cp, up, down, client_rss = [], [], [], 0.0
+        for _ in range(rounds):
+            self._write(source, size)
+            seconds, _ = timed(["cp", str(source), str(copy)])
+            cp.append(seconds)
+            copy.unlink()
             name = f"big-{kind}-{time.time_ns()}"
-            up, up_rss = timed(
+            seconds, rss = timed(
                 [registry, "log", str(source), "--project", f"{ORG}/bench/bench", "--name", name,
                  "--type", "model", "--link", f"{ORG}/model/{name}"],
                 client_env,
             )  # fmt: skip
-            down, down_rss = timed(
-                [registry, "download", f"{ORG}/model/{name}:latest", str(work / f"out-{kind}")],
-                client_env,
+            up.append(seconds)
+            client_rss = max(client_rss, rss)
+            seconds, rss = timed(
+                [registry, "download", f"{ORG}/model/{name}:latest", str(out)], client_env
             )
-            server_rss = peak_rss_mb(server.pid)
-            shutil.rmtree(work / f"out-{kind}")
-        finally:
-            server.terminate()
-            server.wait()
-            if moto:
-                moto.terminate()
-                moto.wait()
+            down.append(seconds)
+            client_rss = max(client_rss, rss)
+            shutil.rmtree(out)
+        server_rss = peak_rss_mb(self.server_pid)
+        source.unlink()
+
+        def speeds(seconds: list[float]) -> str:
+            rates = sorted(mb / value for value in seconds)
+            return f"{statistics.median(rates):5.0f} MB/s ({rates[0]:.0f} to {rates[-1]:.0f})"
+
+        ratio_up = statistics.median(c / u for c, u in zip(cp, up, strict=True))
+        ratio_down = statistics.median(c / d for c, d in zip(cp, down, strict=True))
         self.stdout.write(
-            f"{kind:>5}: upload {mb / up:6.0f} MB/s ({cp / up:4.0%} of cp), "
-            f"download {mb / down:6.0f} MB/s ({cp / down:4.0%} of cp); peak memory: "
-            f"server {server_rss:.0f} MB, client {max(up_rss, down_rss):.0f} MB"
+            f"{kind}, {mb:.0f} MB file, median of {rounds} round(s) (range):\n"
+            f"  cp on the same disk  {speeds(cp)}\n"
+            f"  upload               {speeds(up)}  {ratio_up:.0%} of cp\n"
+            f"  download             {speeds(down)}  {ratio_down:.0%} of cp\n"
+            f"  peak memory: server {server_rss:.0f} MB, client {client_rss:.0f} MB"
         )
