@@ -119,6 +119,9 @@ def _search(registries, query: str) -> dict:
     }
 
 
+PROJECTS_ON_LANDING = 20
+
+
 def _landing_context(request: HttpRequest, organization: Organization) -> dict:
     visible = visible_registries(request.user, organization)
     registries = list(visible.for_landing_page().annotate(collection_count=Count("collections")))
@@ -143,6 +146,10 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
         "query": query,
         "results": _search(visible, query) if query else None,
         "can_create_registry": can(request.user, Action.CREATE_REGISTRY, organization),
+        "can_view_audit_log": can(request.user, Action.VIEW_AUDIT_LOG, organization),
+        "projects": visible_projects(request.user, organization)
+        .select_related("team")
+        .order_by("team__slug", "name")[:PROJECTS_ON_LANDING],
     }
 
 
@@ -514,7 +521,7 @@ def link_for(request: HttpRequest, org: str, registry: str, collection: str, num
     link = get_object_or_404(
         Link.objects.live().select_related(
             "collection__registry__organization",
-            "version__artifact__project__team",
+            "version__artifact__project__team__organization",
             "version__created_by",
             "linked_by",
         ),
@@ -549,6 +556,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         "can_set_aliases": role_allows(role, Action.SET_ALIAS),
         "can_set_protected": role_allows(role, Action.SET_ALIAS, protected=True),
         "can_download": role_allows(role, Action.DOWNLOAD),
+        "can_view_project": can(request.user, Action.VIEW_PROJECT, link.version),
         "alias_form": AliasForm(),
         "tag_form": TagForm(),
     }
@@ -577,11 +585,13 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         page = history_page(request, events)
         context["events"], context["next_cursor"] = page.items, page.next_cursor
     elif tab == "usage":
-        context["used_by"] = (
+        uses = (
             RunInput.objects.filter(version=link.version)
             .select_related("run__project__team", "run__created_by")
             .order_by("-created_at")[:100]
         )
+        shown = set(visible_projects(request.user, org).values_list("pk", flat=True))
+        context["used_by"] = [(use, use.run.project_id in shown) for use in uses]
     return context
 
 

@@ -105,11 +105,11 @@ def test_the_query_count_does_not_grow_with_registries(
     """Intended to prevent an n+1 over registries, their types, counts and stars."""
     client.force_login(member)
     client.get(URL)  # warm the session and content types
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         client.get(URL)
     for n in range(10):
         make_registry(organization, org_admin, f"Extra {n}", artifact_types=["model", "eval"])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         response = client.get(URL)
     assert len(response.context["custom"]) == 10
 
@@ -183,3 +183,15 @@ def test_an_organization_viewer_cannot_create_a_registry(client, viewer, organiz
     assert "Create a registry" not in client.get(URL).content.decode()
     assert client.post(URL, {"name": "X", "visibility": "organization"}).status_code == 403
     assert organization.registries.count() == 2
+
+
+def test_admins_find_the_audit_log_and_everyone_their_projects(
+    client, org_admin, member, viewer, project
+):
+    client.force_login(org_admin)
+    assert b"/orgs/acme/audit/" in client.get(URL).content
+    client.force_login(member)
+    page = client.get(URL).content
+    assert b"/orgs/acme/audit/" not in page and b"/orgs/acme/projects/ml/mnist/" in page
+    client.force_login(viewer)  # not in team ml
+    assert b"/orgs/acme/projects/" not in client.get(URL).content

@@ -6,7 +6,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 
-from apps.accounts.models import Organization, OrganizationRole
+from apps.accounts.models import Organization, OrganizationRole, User
 from apps.accounts.policy import effective_role
 from apps.artifacts.storage import open_blob
 from apps.lineage.models import AuditAction, AuditEvent, RunInput, RunOutput
@@ -89,3 +89,15 @@ def test_a_second_run_changes_nothing_and_says_so(seeded):
 def test_it_prints_how_to_sign_in(db):
     output = seed()
     assert "registry-demo" in output and "http://127.0.0.1:8000/" in output
+
+
+def test_the_production_model_shows_where_it_came_from_and_who_promoted_it(seeded, client):
+    production = Alias.objects.select_related("link__collection").get(name="production")
+    base = f"/orgs/acme/registry/model/{production.link.collection.name}"
+    client.force_login(User.objects.get(username="admin"))
+    graph = client.get(f"{base}/v{production.link.number}/lineage/").context["graph"]
+    names = {layer: [node.label for node in nodes] for layer, nodes in graph.layers.items()}
+    assert names[-2] == ["imagenet-subset:v0"] and names[-1] == ["bright-forest-5"]
+    assert names[1] == ["calm-lake-8", "quiet-hill-9"]
+    history = client.get(f"{base}/history/").content.decode()
+    assert "production moved from v2 to v3" in history

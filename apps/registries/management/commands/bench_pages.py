@@ -12,12 +12,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils.http import urlencode
 
 from apps.accounts.models import User
 from apps.lib.pagination import encode_cursor
+from apps.lineage.models import RunInput
 from apps.registries.models import Collection, Link
 
 TARGET_P50_MS = 50
@@ -64,6 +66,9 @@ class Command(BaseCommand):
         link = Link.objects.filter(collection=busiest).order_by("-number").first()
         version = f"{registry}{busiest.name}/v{link.number}/"
         deep = encode_cursor(middle.name, middle.pk)
+        most_used = RunInput.objects.filter(run__project__team__organization__slug="scale")
+        most_used = most_used.values("version__uid").annotate(uses=Count("pk")).order_by("-uses")
+        lineage = f"/orgs/scale/lineage/{most_used[0]['version__uid']}/"
         return [
             ("landing", base),
             ("landing search", f"{base}?q=collection-0100"),
@@ -80,6 +85,8 @@ class Command(BaseCommand):
             ("version files", f"{version}files/"),
             ("version usage", f"{version}usage/"),
             ("registry settings", f"{registry}settings/"),
+            ("lineage, 500 nodes clustered", lineage),
+            ("lineage, 500 nodes expanded", f"{lineage}?depth=2&expand=1&expand=2"),
         ]
 
     def report(self, rows, vendor: str) -> None:

@@ -13,7 +13,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.accounts.models import Organization, TeamRole, User
@@ -21,9 +21,11 @@ from apps.accounts.services import create_organization
 from apps.artifacts.models import Artifact, ArtifactVersion, ManifestEntry, Project, VersionState
 from apps.artifacts.services import FileSpec, manifest_digest
 from apps.artifacts.storage import store_blob
+from apps.lineage.models import Run, RunInput, RunOutput, RunState
 from apps.registries.models import Alias, Collection, CollectionTag, Link
 
 BATCH = 5000
+LINEAGE_RUNS = 250
 TAGS = ["vision", "nlp", "audio", "tabular", "baseline", "candidate", "prod", "research"]
 
 
@@ -61,6 +63,12 @@ class Command(BaseCommand):
             organization, admin = self._organization()
             version_ids = self._versions(organization, admin, versions, metrics_per_version, rng)
             self._collections_and_links(organization, admin, collections, links, version_ids, rng)
+            self._lineage(admin, version_ids)
+        if connection.vendor == "postgresql":
+            # Statistics for the planner now, as autovacuum would give them a minute later:
+            # without them it guesses the fresh tables empty and picks slow plans.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded 'scale': {collections} collections, {links} links, {versions} versions "
@@ -110,6 +118,21 @@ class Command(BaseCommand):
                 for pk in ids[start : start + BATCH]
             )
         return ids
+
+    def _lineage(self, admin, version_ids: list[int]) -> None:
+        """The first version is used by LINEAGE_RUNS runs, each logging one other version:
+        a graph of about twice that many nodes at depth 2 for `bench_pages`."""
+        project = Project.objects.get(artifacts__versions=version_ids[0])
+        runs = Run.objects.bulk_create(
+            Run(project=project, name=f"eval-{n:04}", run_id=f"eval{n:04}", job_type="evaluate",
+                state=RunState.FINISHED, created_by=admin)
+            for n in range(LINEAGE_RUNS)
+        )  # fmt: skip
+        RunInput.objects.bulk_create(RunInput(run=run, version_id=version_ids[0]) for run in runs)
+        outputs = version_ids[1 : LINEAGE_RUNS + 1]
+        RunOutput.objects.bulk_create(
+            RunOutput(run=run, version_id=pk) for run, pk in zip(runs, outputs, strict=False)
+        )
 
     def _collections_and_links(self, organization, admin, count, links, version_ids, rng):
         registry = organization.registries.get(slug="model")
