@@ -10,31 +10,137 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 
 from apps.accounts.policy import visible_projects, visible_registries, visible_version_ids
-from apps.artifacts.models import ArtifactVersion
-from apps.lineage.models import Run, RunInput, RunOutput
-from apps.registries.models import Link
+from apps.artifacts.models import ArtifactVersion, Project
+from apps.lineage.models import Run, RunInput, RunOutput, RunState
+from apps.registries.models import Alias, Link
 
 MAX_DEPTH = 5
 DEFAULT_DEPTH = 2
 # A layer with this many nodes or more is drawn as one cluster until it is expanded.
 CLUSTER_AT = 5
+# A node's tooltip names this many of the collections its version is linked into.
+LINKS_PER_NODE = 3
 
 
 @dataclass
+class LinkRef:
+    """Where a version is linked: enough to name and address it, without loading models."""
+
+    registry: str
+    collection: str
+    number: int
+    total: int  # how many visible links the version has in all
+    aliases: list[str] = field(default_factory=list)
+
+    @property
+    def path(self) -> str:
+        return f"{self.registry}/{self.collection}:v{self.number}"
+
+
+@dataclass(eq=False)
 class Node:
+    """A run or an artifact version. Its name is known at once, since layers are sorted and
+    searched by it; its address and tooltip are worked out only for the nodes drawn."""
+
     key: str  # "run:<pk>" or "version:<pk>"
     kind: str  # "run" or "version"
     layer: int  # 0 is the version the graph is about; negative upstream, positive downstream
+    org: str
+    row: dict  # the run's or the version's columns
     hidden: bool = False
     label: str = ""
     kind_label: str = ""  # the job type of a run, the artifact type of a version
-    details: list[str] = field(default_factory=list)
-    url: str = ""
+    project: str | None = None  # "<team>/<project>", when the viewer may see the project
+    links: list[LinkRef] = field(default_factory=list)  # a version's first visible links
+
+    @cached_property
+    def url(self) -> str:
+        if self.hidden:
+            return ""
+        row = self.row
+        if self.kind == "run":
+            team, project = self.project.split("/")
+            return reverse(
+                "lineage:run",
+                kwargs={"org": self.org, "team": team, "project": project, "run_id": row["run_id"]},
+            )
+        if self.links:
+            link = self.links[0]
+            return reverse(
+                "registries:version",
+                kwargs={
+                    "org": self.org,
+                    "registry": link.registry,
+                    "collection": link.collection,
+                    "number": link.number,
+                },
+            )
+        team, project = self.project.split("/")
+        return (
+            reverse("lineage:project", kwargs={"org": self.org, "team": team, "project": project})
+            + f"#version-{row['uid']}"
+        )
+
+    @cached_property
+    def details(self) -> list[str]:
+        row = self.row
+        if self.hidden:
+            what = "run" if self.kind == "run" else "artifact version"
+            return [f"A {what} in a project or registry you may not see."]
+        if self.kind == "run":
+            state = RunState(row["state"]).label.lower()
+            return [
+                f"Run {row['name']} ({row['run_id']})",
+                f"Project {self.project}",
+                f"Job type: {row['job_type'] or '—'}; state: {state}",
+                f"Started {row['started_at']:%Y-%m-%d %H:%M} by {row['user'] or 'unknown'}",
+            ]
+        if self.project:
+            lines = [f"Artifact {self.label}", f"Project {self.project}"]
+        else:
+            lines = [f"Artifact version {self.label}"]
+        lines += [f"Type: {row['type']}", f"Created {row['created_at']:%Y-%m-%d %H:%M}"]
+        lines += [
+            f"Linked as {link.path}" + "".join(f" @{alias}" for alias in link.aliases)
+            for link in self.links
+        ]
+        if self.links and self.links[0].total > len(self.links):
+            lines.append(f"and in {self.links[0].total - len(self.links)} more collections")
+        return lines
+
+    @property
+    def css_class(self) -> str:
+        hidden = " node-hidden" if self.hidden else ""
+        focus = " node-focus" if self.layer == 0 else ""
+        return f"node node-{self.kind}{hidden}{focus}"
+
+    @property
+    def tooltip(self) -> str:
+        return "\n".join(self.details)
+
+    @property
+    def caption(self) -> str:
+        """The small line above the name: what kind of node this is."""
+        if self.hidden:
+            return f"hidden {'run' if self.kind == 'run' else 'version'}"
+        return _fit(self.kind_label, 28)
+
+    @property
+    def name(self) -> str:
+        return _fit(self.label, 26)
+
+
+def _fit(text: str, width: int) -> str:
+    """Text cut to the characters a node's box has room for."""
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 @dataclass
@@ -49,6 +155,11 @@ class Cluster:
     @property
     def kind(self) -> str:
         return self.nodes[0].kind
+
+    @property
+    def name(self) -> str:
+        count = len(self.nodes)
+        return f"{count} runs" if self.kind == "run" else f"{count} artifact versions"
 
 
 @dataclass
@@ -66,44 +177,15 @@ class Graph:
 def build_graph(version: ArtifactVersion, viewer: Any, depth: int = DEFAULT_DEPTH) -> Graph:
     """Walk `depth` steps upstream and downstream of `version`; hide what the viewer may not see."""
     depth = max(1, min(depth, MAX_DEPTH))
-    versions: dict[int, ArtifactVersion] = {version.pk: version}
-    runs: dict[int, Run] = {}
     layer_of = {f"version:{version.pk}": 0}
     edges: set[tuple[str, str]] = set()
     for direction in (-1, 1):
-        version_frontier, run_frontier = {version.pk}, set()
+        kind, frontier = "version", {version.pk}
         for step in range(1, depth + 1):
-            layer = direction * step
-            if version_frontier:
-                # Versions to runs: upstream, the run that logged them; downstream, runs using them.
-                run_frontier = set()
-                edge_model = RunOutput if direction < 0 else RunInput
-                for edge in edge_model.objects.filter(
-                    version_id__in=version_frontier
-                ).select_related("run__project__team", "run__created_by"):
-                    run_key, version_key = f"run:{edge.run_id}", f"version:{edge.version_id}"
-                    edges.add((run_key, version_key) if direction < 0 else (version_key, run_key))
-                    if run_key not in layer_of:
-                        layer_of[run_key] = layer
-                        runs[edge.run_id] = edge.run
-                        run_frontier.add(edge.run_id)
-                version_frontier = set()
-            else:
-                # Runs to versions: upstream, what they used; downstream, what they logged.
-                edge_model = RunInput if direction < 0 else RunOutput
-                for edge in edge_model.objects.filter(run_id__in=run_frontier).select_related(
-                    "version__artifact__project__team"
-                ):
-                    run_key, version_key = f"run:{edge.run_id}", f"version:{edge.version_id}"
-                    edges.add((version_key, run_key) if direction < 0 else (run_key, version_key))
-                    if version_key not in layer_of:
-                        layer_of[version_key] = layer
-                        versions[edge.version_id] = edge.version
-                        version_frontier.add(edge.version_id)
-                run_frontier = set()
-            if not version_frontier and not run_frontier:
+            if not frontier:
                 break
-    nodes = _describe(versions, runs, layer_of, viewer, version)
+            kind, frontier = _walk_one_layer(kind, frontier, direction * step, layer_of, edges)
+    nodes = _describe(layer_of, viewer, version)
     layers: dict[int, list[Node]] = defaultdict(list)
     for node in sorted(nodes, key=lambda node: (node.hidden, node.label.lower(), node.key)):
         layers[node.layer].append(node)
@@ -111,116 +193,118 @@ def build_graph(version: ArtifactVersion, viewer: Any, depth: int = DEFAULT_DEPT
     return Graph(focus=focus, depth=depth, layers=dict(sorted(layers.items())), edges=edges)
 
 
-def _describe(versions, runs, layer_of, viewer, focus: ArtifactVersion) -> list[Node]:
-    """Label each node, or hide it as the policy says. A version the viewer sees only through a
-    registry is named by its link there, not by its project."""
-    organization = focus.artifact.project.team.organization
-    project_ids = set(visible_projects(viewer, organization).values_list("pk", flat=True))
-    shown_versions = visible_version_ids(viewer, organization, versions)
-    links_by_version: dict[int, list[Link]] = defaultdict(list)
-    for link in (
-        Link.objects.live()
-        .filter(
-            version_id__in=shown_versions,
-            collection__registry__in=visible_registries(viewer, organization),
+def _walk_one_layer(kind: str, frontier: set[int], layer: int, layer_of: dict, edges: set):
+    """Take one step from the frontier, in one query, recording the edges crossed.
+
+    From versions: upstream to the runs that logged them, downstream to the runs that used
+    them; from runs: upstream to what they used, downstream to what they logged. Returns the
+    kind and ids of the nodes reached for the first time, placed on `layer`.
+    """
+    upstream = layer < 0
+    model = RunOutput if (kind == "version") == upstream else RunInput
+    reached_kind = "run" if kind == "version" else "version"
+    reached = set()
+    rows = model.objects.filter(**{f"{kind}_id__in": frontier}).values_list("run_id", "version_id")
+    for run_id, version_id in rows:
+        run_key, version_key = f"run:{run_id}", f"version:{version_id}"
+        # A run points to the versions it logged (RunOutput); a version to its users (RunInput).
+        edges.add((run_key, version_key) if model is RunOutput else (version_key, run_key))
+        key, pk = (run_key, run_id) if reached_kind == "run" else (version_key, version_id)
+        if key not in layer_of:
+            layer_of[key] = layer
+            reached.add(pk)
+    return reached_kind, reached
+
+
+def _describe(layer_of: dict[str, int], viewer: Any, focus: ArtifactVersion) -> list[Node]:
+    """Label each node, or hide it as the policy says, in a fixed number of queries. A version
+    the viewer sees only through a registry is named by its link there, not by its project."""
+    ids: dict[str, list[int]] = {"run": [], "version": []}
+    for key in layer_of:
+        kind, pk = key.split(":")
+        ids[kind].append(int(pk))
+    # Rows, not models, and only what labels and tooltips show: at hundreds of nodes, building
+    # model instances (and decoding run configs and version metadata) would cost the most.
+    runs = {
+        row["pk"]: row
+        for row in Run.objects.filter(pk__in=ids["run"]).values(
+            "pk", "project_id", "run_id", "name", "job_type", "state", "started_at",
+            user=F("created_by__username"),
         )
-        .select_related("collection__registry")
-        .prefetch_related("aliases")
-        .order_by("collection__registry__name", "collection__name", "number")
-    ):
-        links_by_version[link.version_id].append(link)
+    }  # fmt: skip
+    versions = {
+        row["pk"]: row
+        for row in ArtifactVersion.objects.filter(pk__in=ids["version"]).values(
+            "pk", "uid", "number", "created_at", project_id=F("artifact__project_id"),
+            artifact_name=F("artifact__name"), type=F("artifact__artifact_type"),
+        )
+    }  # fmt: skip
+    project_ids = {row["project_id"] for row in [*runs.values(), *versions.values()]}
+    projects = {
+        pk: f"{team}/{name}"
+        for pk, team, name in Project.objects.filter(pk__in=project_ids).values_list(
+            "pk", "team__slug", "name"
+        )
+    }
+    organization = focus.artifact.project.team.organization
+    shown_projects = set(visible_projects(viewer, organization).values_list("pk", flat=True))
+    shown_versions = visible_version_ids(viewer, organization, versions)
+    links = _links_by_version(viewer, organization, shown_versions)
+    org = organization.slug
     nodes = []
     for pk, run in runs.items():
-        node = Node(key=f"run:{pk}", kind="run", layer=layer_of[f"run:{pk}"])
-        if run.project_id in project_ids:
-            _describe_run(node, run, organization.slug)
+        node = Node(key=f"run:{pk}", kind="run", layer=layer_of[f"run:{pk}"], org=org, row=run)
+        if run["project_id"] in shown_projects:
+            node.label, node.kind_label = run["name"], run["job_type"] or "run"
+            node.project = projects[run["project_id"]]
         else:
-            _hide(node)
+            node.hidden, node.label = True, "Hidden"
         nodes.append(node)
     for pk, version in versions.items():
-        node = Node(key=f"version:{pk}", kind="version", layer=layer_of[f"version:{pk}"])
+        key = f"version:{pk}"
+        node = Node(key=key, kind="version", layer=layer_of[key], org=org, row=version)
         if pk in shown_versions:
-            in_project = version.artifact.project_id in project_ids
-            _describe_version(node, version, links_by_version[pk], organization.slug, in_project)
+            node.kind_label, node.links = version["type"], links.get(pk, [])
+            if version["project_id"] in shown_projects:
+                node.project = projects[version["project_id"]]
+                node.label = f"{version['artifact_name']}:v{version['number']}"
+            else:  # seen through a registry only: named by its link there
+                node.label = f"{node.links[0].collection}:v{node.links[0].number}"
         else:
-            _hide(node)
+            node.hidden, node.label = True, "Hidden"
         nodes.append(node)
     return nodes
 
 
-def _hide(node: Node) -> None:
-    node.hidden = True
-    node.label = "Hidden"
-    what = "run" if node.kind == "run" else "artifact version"
-    node.details = [f"A {what} in a project or registry you may not see."]
-
-
-def _describe_run(node: Node, run: Run, org: str) -> None:
-    project = run.project
-    node.label = run.name
-    node.kind_label = run.job_type or "run"
-    node.url = reverse(
-        "lineage:run",
-        kwargs={
-            "org": org,
-            "team": project.team.slug,
-            "project": project.name,
-            "run_id": run.run_id,
-        },
+def _links_by_version(viewer, organization, version_ids) -> dict[int, list[LinkRef]]:
+    """The first LINKS_PER_NODE links of each version in registries the viewer sees, in two
+    queries (links, then their aliases) however many links there are."""
+    order = ["collection__registry__name", "collection__name", "number"]
+    rows = (
+        Link.objects.live()
+        .filter(
+            version_id__in=version_ids,
+            collection__registry__in=visible_registries(viewer, organization),
+        )
+        .annotate(
+            rank=Window(RowNumber(), partition_by="version_id", order_by=order),
+            total=Window(Count("pk"), partition_by="version_id"),
+        )
+        .filter(rank__lte=LINKS_PER_NODE)
+        .order_by("version_id", "rank")
+        .values_list(
+            "pk", "version_id", "collection__registry__slug", "collection__name", "number", "total"
+        )
     )
-    node.details = [
-        f"Run {run.name} ({run.run_id})",
-        f"Project {project.team.slug}/{project.name}",
-        f"Job type: {run.job_type or '—'}; state: {run.get_state_display().lower()}",
-        f"Started {run.started_at:%Y-%m-%d %H:%M} by {run.created_by or 'unknown'}",
-    ]
-
-
-def _describe_version(
-    node: Node, version: ArtifactVersion, links: list[Link], org: str, in_project: bool
-) -> None:
-    artifact = version.artifact
-    node.kind_label = artifact.artifact_type
-    paths = [
-        f"{link.collection.registry.slug}/{link.collection.name}:v{link.number}"
-        + "".join(f" @{alias.name}" for alias in link.aliases.all())
-        for link in links
-    ]
-    if in_project:
-        node.label = f"{artifact.name}:v{version.number}"
-        node.details = [
-            f"Artifact {artifact.name}:v{version.number}",
-            f"Project {artifact.project.team.slug}/{artifact.project.name}",
-        ]
-    else:
-        first = links[0]
-        node.label = f"{first.collection.name}:v{first.number}"
-        node.details = [f"Artifact version {node.label}"]
-    node.details += [
-        f"Type: {artifact.artifact_type}",
-        f"Created {version.created_at:%Y-%m-%d %H:%M}",
-    ]
-    node.details += [f"Linked as {path}" for path in paths]
-    if links:
-        link = links[0]
-        node.url = reverse(
-            "registries:version",
-            kwargs={
-                "org": org,
-                "registry": link.collection.registry.slug,
-                "collection": link.collection.name,
-                "number": link.number,
-            },
-        )
-    else:
-        project = artifact.project
-        node.url = (
-            reverse(
-                "lineage:project",
-                kwargs={"org": org, "team": project.team.slug, "project": project.name},
-            )
-            + f"#version-{version.uid}"
-        )
+    by_pk = {}
+    by_version: dict[int, list[LinkRef]] = defaultdict(list)
+    for pk, version_id, registry, collection, number, total in rows:
+        by_pk[pk] = LinkRef(registry, collection, number, total)
+        by_version[version_id].append(by_pk[pk])
+    aliases = Alias.objects.filter(link_id__in=by_pk).order_by("name")
+    for link_id, name in aliases.values_list("link_id", "name"):
+        by_pk[link_id].aliases.append(name)
+    return by_version
 
 
 # Layout: one column per layer, producers left, consumers right.
@@ -247,7 +331,18 @@ class Layout:
     paths: list[str]  # SVG path data of the edges
     width: int
     height: int
-    clusters: list[Cluster]
+
+    @property
+    def node_boxes(self) -> list[Box]:
+        return [box for box in self.boxes if not box.is_cluster]
+
+    @property
+    def cluster_boxes(self) -> list[Box]:
+        return [box for box in self.boxes if box.is_cluster]
+
+    @property
+    def clusters(self) -> list[Cluster]:
+        return [box.item for box in self.cluster_boxes]
 
 
 def layout(graph: Graph, expand: set[int] = frozenset(), find: str = "") -> Layout:
@@ -284,5 +379,4 @@ def layout(graph: Graph, expand: set[int] = frozenset(), find: str = "") -> Layo
         bend = max(COLUMN_GAP // 2, abs(x2 - x1) // 2)
         paths.add(f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}")
     width = 2 * MARGIN + len(columns) * NODE_WIDTH + (len(columns) - 1) * COLUMN_GAP
-    clusters = [box.item for box in boxes if box.is_cluster]
-    return Layout(boxes=boxes, paths=sorted(paths), width=width, height=height, clusters=clusters)
+    return Layout(boxes=boxes, paths=sorted(paths), width=width, height=height)
