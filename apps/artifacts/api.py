@@ -19,23 +19,13 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from apps.accounts.policy import Action, check
-from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, Project, VersionState
+from apps.artifacts.lookups import project_for
+from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, VersionState
 from apps.artifacts.services import FileSpec, begin_version, commit_version
 from apps.artifacts.storage import presigned_upload, store_blob
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.validators import validate_sha256
 from apps.lineage.models import Run
-
-
-def project_for(request: HttpRequest, org: str, team: str, project: str) -> Project:
-    found = get_object_or_404(
-        Project.objects.select_related("team__organization"),
-        team__organization__slug=org,
-        team__slug=team,
-        name=project,
-    )
-    check(request.user, Action.VIEW_PROJECT, found)
-    return found
 
 
 def version_json(request: HttpRequest, version: ArtifactVersion, missing=()) -> dict[str, Any]:
@@ -86,7 +76,7 @@ def _files(data: dict[str, Any]) -> list[FileSpec]:
 @api_view("POST")
 def log_version(request: HttpRequest, org: str, team: str, project: str, artifact: str):
     """Phase one: the manifest. Answers 201 with what to upload, or 200 when nothing is new."""
-    found = project_for(request, org, team, project)
+    found = project_for(request.user, org, team, project)
     data = json_body(request)
     run = None
     if run_id := data.get("run"):

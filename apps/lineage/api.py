@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.policy import Action, check
-from apps.artifacts.api import project_for
+from apps.artifacts.lookups import project_for
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lineage.models import Run
 from apps.lineage.services import finish_run, record_input, start_run
@@ -37,7 +37,7 @@ def _object(data: dict[str, Any], key: str) -> dict | None:
 
 @api_view("POST")
 def runs(request: HttpRequest, org: str, team: str, project: str) -> JsonResponse:
-    found = project_for(request, org, team, project)
+    found = project_for(request.user, org, team, project)
     data = json_body(request)
     run = start_run(
         actor=request.user,
@@ -50,7 +50,7 @@ def runs(request: HttpRequest, org: str, team: str, project: str) -> JsonRespons
 
 
 def _run(request: HttpRequest, org: str, team: str, project: str, run_id: str) -> Run:
-    found = project_for(request, org, team, project)
+    found = project_for(request.user, org, team, project)
     return get_object_or_404(
         Run.objects.select_related("project__team"), project=found, run_id=run_id
     )

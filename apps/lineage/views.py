@@ -17,7 +17,8 @@ from apps.accounts.policy import (
     visible_registries,
     visible_version_ids,
 )
-from apps.artifacts.models import ArtifactVersion, Project
+from apps.artifacts.lookups import project_for
+from apps.artifacts.models import ArtifactVersion
 from apps.lib.pagination import keyset_page
 from apps.lineage.forms import AuditFilterForm, LineageForm
 from apps.lineage.graph import CLUSTER_AT, MAX_DEPTH, build_graph, layout
@@ -61,21 +62,10 @@ def version_lineage(request: HttpRequest, org: str, uid: str):
     return render(request, "lineage/version_lineage.html", context)
 
 
-def _project_for(request: HttpRequest, org: str, team: str, project: str) -> Project:
-    found = get_object_or_404(
-        Project.objects.select_related("team__organization"),
-        team__organization__slug=org,
-        team__slug=team,
-        name=project,
-    )
-    check(request.user, Action.VIEW_PROJECT, found)
-    return found
-
-
 @require_GET
 def run_detail(request: HttpRequest, org: str, team: str, project: str, run_id: str):
     """A run: what it was, and the versions it used and logged (hidden ones as placeholders)."""
-    found_project = _project_for(request, org, team, project)
+    found_project = project_for(request.user, org, team, project)
     run = get_object_or_404(
         Run.objects.select_related("created_by"), project=found_project, run_id=run_id
     )
@@ -104,7 +94,7 @@ def run_detail(request: HttpRequest, org: str, team: str, project: str, run_id: 
 @require_GET
 def project_detail(request: HttpRequest, org: str, team: str, project: str):
     """A project's artifact versions, newest first, each with where it is linked; recent runs."""
-    found_project = _project_for(request, org, team, project)
+    found_project = project_for(request.user, org, team, project)
     organization = found_project.team.organization
     versions = ArtifactVersion.objects.committed().filter(artifact__project=found_project)
     artifact = request.GET.get("artifact", "")
