@@ -113,6 +113,12 @@ class AuditAction(models.TextChoices):
     DOWNLOAD = "version.download", "Files downloaded"
 
 
+# Event data shown as "<key> <value>" in an event's details, in this order.
+NAMED_DETAILS = (
+    "alias", "tag", "path", "source", "type", "visibility", "baseline_role", "metric", "direction",
+)  # fmt: skip
+
+
 class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
@@ -204,7 +210,7 @@ class AuditEvent(models.Model):
             role = f" as {data['role']}" if self.action == AuditAction.GRANT_SET else ""
             return f"{data['kind']} {data['grantee']}{role}"
         parts = []
-        for key in ("alias", "tag", "path", "source", "type", "visibility", "baseline_role"):
+        for key in NAMED_DETAILS:
             if key in data:
                 parts.append(f"{key.replace('_', ' ')} {data[key]}")
         for key in ("field", "fields", "added_types", "removed_aliases"):

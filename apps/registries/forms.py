@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.http import urlencode
 
 from apps.lib.validators import (
     clean_aliases,
@@ -79,6 +82,34 @@ class CollectionFilterForm(forms.Form):
     def ordering(self) -> tuple[str, bool]:
         field, descending, _ = self.SORTS[self.cleaned_data.get("sort") or "-updated"]
         return field, descending
+
+
+class MetricRangeForm(forms.Form):
+    """The collection page's filter: versions whose metric lies in a range (ends included)."""
+
+    metric = forms.CharField(required=False, max_length=255)
+    min = forms.FloatField(required=False, label="From")
+    max = forms.FloatField(required=False, label="To")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        low, high = data.get("min"), data.get("max")
+        if not data.get("metric") and (low is not None or high is not None):
+            raise forms.ValidationError("Name the metric to filter by, e.g. accuracy.")
+        if low is not None and high is not None and low > high:
+            raise forms.ValidationError(
+                f"The range starts at {low}, above its end {high}: swap them."
+            )
+        return data
+
+    @property
+    def query(self) -> str:
+        """The filter as query parameters ending in '&', for links that keep it; '' if none."""
+        if not self.is_valid() or not self.cleaned_data["metric"]:
+            return ""
+        return (
+            urlencode({key: value for key, value in self.data.items() if key in self.fields}) + "&"
+        )
 
 
 class AliasForm(forms.Form):

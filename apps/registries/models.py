@@ -366,6 +366,40 @@ class CollectionTag(models.Model):
         return self.name
 
 
+class Direction(models.TextChoices):
+    HIGHER = "higher", "Higher is better"
+    LOWER = "lower", "Lower is better"
+
+
+class MetricDirection(models.Model):
+    """Which way is better for a metric in one collection, set where its name misleads."""
+
+    collection = models.ForeignKey(
+        Collection, on_delete=models.CASCADE, related_name="metric_directions"
+    )
+    metric = models.CharField(max_length=255)
+    direction = models.CharField(max_length=8, choices=Direction.choices)
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["metric"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "metric"], name="registries_metric_direction_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values),
+                name="registries_metric_direction_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}: {self.metric} {self.direction}"
+
+
 class Star(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="stars"

@@ -34,7 +34,9 @@ from apps.registries.models import (
     Alias,
     Collection,
     CollectionTag,
+    Direction,
     Link,
+    MetricDirection,
     ProtectedAlias,
     Registry,
     RegistryArtifactType,
@@ -43,6 +45,8 @@ from apps.registries.models import (
     Star,
     Visibility,
 )
+
+METRIC_NAME_MAX = MetricDirection._meta.get_field("metric").max_length
 
 
 def registry_path(registry: Registry) -> str:
@@ -244,6 +248,42 @@ def update_collection_description(*, actor: Any, collection: Collection, descrip
     collection.description = description
     collection.save(update_fields=["description", "updated_at"])
     _audit(AuditAction.COLLECTION_UPDATE, actor=actor, target=collection, field="description")
+
+
+@transaction.atomic
+def set_metric_direction(
+    *, actor: Any, collection: Collection, metric: str, direction: str
+) -> None:
+    """Say which way is better for a metric in this collection; "" goes back to the rule that
+    reads the metric's name (lower for losses and errors, higher for the rest)."""
+    check(actor, Action.EDIT_COLLECTION, collection)
+    if not metric.strip() or len(metric) > METRIC_NAME_MAX:
+        raise ValidationError(
+            f"A metric name is 1 to {METRIC_NAME_MAX} characters to set its direction.",
+            code="invalid_metric",
+        )
+    if direction not in ("", *Direction.values):
+        raise ValidationError(
+            f"Direction {direction!r} is not one of higher, lower or the default.",
+            code="invalid_direction",
+        )
+    current = collection.metric_directions.filter(metric=metric).first()
+    if (current.direction if current else "") == direction:
+        return
+    if not direction:
+        current.delete()
+    else:
+        MetricDirection.objects.update_or_create(
+            collection=collection, metric=metric, defaults={"direction": direction, "set_by": actor}
+        )
+    _audit(
+        AuditAction.COLLECTION_UPDATE,
+        actor=actor,
+        target=collection,
+        field="metric direction",
+        metric=metric,
+        direction=direction or "by its name",
+    )
 
 
 def _add_collection_tags(actor: Any, collection: Collection, tags: list[str]) -> list[str]:

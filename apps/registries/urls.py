@@ -23,6 +23,12 @@ urlpatterns = [
         views.collection_history,
         name="collection_history",
     ),
+    path("<str:registry>/<str:collection>/compare/", views.collection_compare, name="compare"),
+    path(
+        "<str:registry>/<str:collection>/metric-directions/",
+        views.collection_metric_direction,
+        name="metric_direction",
+    ),
     path(
         "<str:registry>/<str:collection>/delete/",
         views.collection_delete,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -32,12 +34,21 @@ from apps.accounts.policy import (
     visible_projects,
     visible_registries,
 )
+from apps.artifacts.diffs import (
+    PREVIEW_MAX_BYTES,
+    is_previewable,
+    manifest_changes,
+    metadata_changes,
+    text_diffs,
+)
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
+from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
 from apps.lineage.views import lineage_context
 from apps.registries import services
+from apps.registries.comparison import Cell, Row, metric_rows, sort_rows
 from apps.registries.forms import (
     AcceptedTypesForm,
     AccessForm,
@@ -49,6 +60,7 @@ from apps.registries.forms import (
     GrantRoleForm,
     LinkVersionForm,
     MemberForm,
+    MetricRangeForm,
     ProtectedAliasForm,
     RegistryDetailsForm,
     RegistryForm,
@@ -62,6 +74,7 @@ from apps.registries.models import (
     Alias,
     Collection,
     CollectionTag,
+    Direction,
     Link,
     Registry,
     RegistryRole,
@@ -352,13 +365,26 @@ LINKS_PER_PAGE = 50
 MISSING_METRIC = 1e300
 
 
-def _links_page(request: HttpRequest, collection: Collection):
-    """One page of live links, by number or by a metric, with what each row shows preloaded."""
+def metric_value(name: str) -> Cast:
+    """A link's version's value of one metric, as a number (NULL where it has none)."""
+    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
+
+
+def _links_page(request: HttpRequest, collection: Collection, metric_range: MetricRangeForm):
+    """One page of live links, by number or by a metric, in a metric's range if one is asked,
+    with what each row shows preloaded."""
     links = (
         collection.links.live()
         .select_related("version__artifact__project__team", "linked_by")
         .prefetch_related("aliases", "version__tags")
     )
+    if metric_range.is_valid() and metric_range.cleaned_data["metric"]:
+        name, low, high = (metric_range.cleaned_data[key] for key in ("metric", "min", "max"))
+        links = links.annotate(range_value=metric_value(name)).filter(range_value__isnull=False)
+        if low is not None:
+            links = links.filter(range_value__gte=low)
+        if high is not None:
+            links = links.filter(range_value__lte=high)
     sort = request.GET.get("sort", "-number")
     descending = sort.startswith("-")
     key = sort.lstrip("-")
@@ -366,12 +392,7 @@ def _links_page(request: HttpRequest, collection: Collection):
     if key.startswith("metric:") and len(key) > len("metric:"):
         missing = -MISSING_METRIC if descending else MISSING_METRIC
         links = links.annotate(
-            metric_value=Coalesce(
-                Cast(
-                    KeyTextTransform(key.removeprefix("metric:"), "version__metrics"), FloatField()
-                ),
-                Value(missing),
-            )
+            metric_value=Coalesce(metric_value(key.removeprefix("metric:")), Value(missing))
         )
         field = "metric_value"
     else:
@@ -389,7 +410,8 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
     registry = collection.registry
     role = effective_role(request.user, registry)
     protected = set(registry.protected_aliases.values_list("name", flat=True))
-    sort, page = _links_page(request, collection)
+    metric_range = MetricRangeForm(request.GET)
+    sort, page = _links_page(request, collection, metric_range)
     show_metrics = request.GET.get("metrics") == "1"
     metric_names: list[str] = []
     for link in page.items:
@@ -406,6 +428,8 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "sort": sort,
         "show_metrics": show_metrics,
         "metric_names": sorted(set(metric_names)),
+        "metric_range": metric_range,
+        "filter_query": metric_range.query,
         "protected": protected,
         "tags": list(collection.tags.values_list("name", flat=True)),
         "history": AuditEvent.objects.filter(collection=collection)[:20],
@@ -512,8 +536,6 @@ def link_unlink(request: HttpRequest, org: str, registry: str, collection: str, 
 # Version page
 
 FILES_PER_PAGE = 200
-PREVIEW_MAX_BYTES = 64 * 1024
-PREVIEW_SUFFIXES = (".txt", ".md", ".json", ".csv", ".yaml", ".yml", ".py", ".cfg", ".toml")
 
 
 def link_for(request: HttpRequest, org: str, registry: str, collection: str, number: int) -> Link:
@@ -560,7 +582,15 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         "alias_form": AliasForm(),
         "tag_form": TagForm(),
     }
-    if tab == "metadata":
+    if tab == "overview":
+        context["previous_number"] = (
+            collection.links.live()
+            .filter(number__lt=link.number)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
+    elif tab == "metadata":
         context["metrics"] = sorted(link.version.metrics.items())
         context["metadata_json"] = json.dumps(link.version.metadata, indent=2, sort_keys=True)
     elif tab == "files":
@@ -597,12 +627,8 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
 
 def _file_row(entry) -> dict:
     folder, _, name = entry.path.rpartition("/")
-    previewable = _is_previewable(entry.path) and entry.size <= PREVIEW_MAX_BYTES
+    previewable = is_previewable(entry.path) and entry.size <= PREVIEW_MAX_BYTES
     return {"entry": entry, "folder": folder, "name": name, "previewable": previewable}
-
-
-def _is_previewable(path: str) -> bool:
-    return path.lower().endswith(PREVIEW_SUFFIXES)
 
 
 def _preview(link: Link, path: str) -> dict:
@@ -610,7 +636,7 @@ def _preview(link: Link, path: str) -> dict:
     entry = link.version.files.filter(path=path).select_related("blob").first()
     if entry is None:
         return {"path": path, "error": "No such file in this version."}
-    if not _is_previewable(path):
+    if not is_previewable(path):
         return {"path": path, "error": "Only text, Markdown, JSON, CSV and YAML files preview."}
     if entry.size > PREVIEW_MAX_BYTES:
         return {"path": path, "error": "Too large to preview; download it instead."}
@@ -832,3 +858,253 @@ def registry_settings(request: HttpRequest, org: str, registry: str) -> HttpResp
         return redirect("registries:settings", org=org, registry=target.slug)
     context = _settings_context(request, target, forms)
     return render(request, "registries/registry_settings.html", context, status=400)
+
+
+# Compare
+
+COMPARE_MAX = 50
+COMPARE_DEFAULT = 3
+CHARTS_MAX = 4
+TREND_MAX = 500
+PRODUCTION = "production"
+
+
+@dataclass
+class Selection:
+    """The versions a compare URL names, oldest first, and the roles it gives them."""
+
+    links: list[Link]
+    baseline: Link | None
+    against: Link | None  # whose changes from the baseline are shown
+    notices: list[str]
+
+
+def _compare_selection(request: HttpRequest, collection: Collection) -> Selection:
+    """Read `v` (repeated; `3` or `v3`), `baseline` and `against` from the query string.
+
+    Without `v`, the three newest versions. What cannot be shown is left out with a notice
+    rather than refused, so a shared link keeps working after a version is unlinked.
+    """
+    notices, asked = [], []
+    for raw in request.GET.getlist("v"):
+        number = raw.strip().lower().removeprefix("v")
+        if not number.isdigit():
+            notices.append(f"{raw!r} is not a version such as v3, so it is left out.")
+        elif int(number) not in asked:
+            asked.append(int(number))
+    if len(asked) > COMPARE_MAX:
+        notices.append(
+            f"At most {COMPARE_MAX} versions compare at once: the first {COMPARE_MAX} of the "
+            f"{len(asked)} chosen are shown."
+        )
+        asked = asked[:COMPARE_MAX]
+    live = collection.links.live().select_related("version__artifact").prefetch_related("aliases")
+    if asked:
+        links = list(live.filter(number__in=asked).order_by("number"))
+        missing = sorted(set(asked) - {link.number for link in links})
+        if missing:
+            listed = ", ".join(f"v{number}" for number in missing)
+            notices.append(f"{listed}: not linked in this collection, so left out.")
+    else:
+        links = sorted(live.order_by("-number")[:COMPARE_DEFAULT], key=lambda link: link.number)
+    for link in links:
+        link.alias_names = sorted(alias.name for alias in link.aliases.all())
+    baseline = (
+        _chosen(links, request.GET.get("baseline"))
+        or next((link for link in links if PRODUCTION in link.alias_names), None)
+        or (links[0] if links else None)
+    )
+    others = [link for link in links if link is not baseline]
+    against = _chosen(others, request.GET.get("against")) or (others[-1] if others else None)
+    return Selection(links=links, baseline=baseline, against=against, notices=notices)
+
+
+def _chosen(links: list[Link], raw: str | None) -> Link | None:
+    number = (raw or "").strip().lower().removeprefix("v")
+    return next((link for link in links if str(link.number) == number), None)
+
+
+@dataclass
+class Chart:
+    metric: str
+    direction: Direction
+    bars: BarChart
+    trend: LineChart
+    trend_cut: int | None  # how many of the newest versions the trend shows, when not all
+
+
+def _charts(collection: Collection, selection: Selection, rows: list[Row], asked: list[str]):
+    """The charts of the metrics asked for (by default the first that differs): a bar per
+    selected version, and the trend across the collection's versions in link order."""
+    by_name = {row.metric: row for row in rows}
+    names = [name for name in dict.fromkeys(asked) if name in by_name][:CHARTS_MAX]
+    if not asked:
+        names = [row.metric for row in rows if row.differs][:1]
+    charts = []
+    for name in names:
+        row = by_name[name]
+        bars = [
+            (link.label, cell.value, _marks(cell))
+            for link, cell in zip(selection.links, row.cells, strict=True)
+        ]
+        newest = list(
+            collection.links.live()
+            .annotate(value=metric_value(name))
+            .order_by("-number")
+            .values_list("number", "value")[: TREND_MAX + 1]
+        )
+        shown = newest[:TREND_MAX][::-1]
+        charts.append(
+            Chart(
+                metric=name,
+                direction=row.direction,
+                bars=bar_chart(bars),
+                trend=line_chart(
+                    [(f"v{number}", value) for number, value in shown],
+                    highlight={link.label for link in selection.links},
+                ),
+                trend_cut=TREND_MAX if len(newest) > TREND_MAX else None,
+            )
+        )
+    return charts
+
+
+def _marks(cell: Cell) -> set[str]:
+    return {mark for mark, on in (("best", cell.is_best), ("baseline", cell.is_baseline)) if on}
+
+
+def _production_hint(collection: Collection, selection: Selection) -> dict | None:
+    """Where `production` sits when it is not among the selected versions, to add it."""
+    if any(PRODUCTION in link.alias_names for link in selection.links):
+        return None
+    alias = collection.aliases.filter(name=PRODUCTION).select_related("link").first()
+    if alias is None:
+        return None
+    numbers = [link.number for link in selection.links] + [alias.link.number]
+    return {
+        "text": f"production is on v{alias.link.number}, which is not selected.",
+        "query": urlencode({"v": numbers}, doseq=True),
+    }
+
+
+def _compare_context(request: HttpRequest, collection: Collection) -> dict:
+    registry = collection.registry
+    role = effective_role(request.user, registry)
+    selection = _compare_selection(request, collection)
+    directions = {
+        metric: Direction(direction)
+        for metric, direction in collection.metric_directions.values_list("metric", "direction")
+    }
+    rows = metric_rows(selection.links, selection.baseline, directions) if selection.links else []
+    only_differences = request.GET.get("only") == "differences"
+    shown = [row for row in rows if row.differs] if only_differences else rows
+    sort = request.GET.get("sort", "name")
+    shown = sort_rows(shown, sort, [link.number for link in selection.links])
+    asked_charts = request.GET.getlist("chart")
+    charts = _charts(collection, selection, rows, asked_charts)
+    context = {
+        "organization": registry.organization,
+        "registry": registry,
+        "collection": collection,
+        "links": selection.links,
+        "baseline": selection.baseline,
+        "against": selection.against,
+        "notices": selection.notices,
+        "production_hint": _production_hint(collection, selection),
+        "rows": shown,
+        "sort": sort,
+        "only_differences": only_differences,
+        "charts": charts,
+        "charted": {chart.metric for chart in charts},
+        "can_edit": role_allows(role, Action.EDIT_COLLECTION),
+        "query": _compare_query(request),
+        "query_without_sort": _compare_query(request, without="sort"),
+    }
+    if selection.against is not None:
+        context["changes"] = _changes(selection, can_read_files=role_allows(role, Action.DOWNLOAD))
+    return context
+
+
+def _compare_query(request: HttpRequest, without: str = "") -> str:
+    params = request.GET.copy()
+    for key in ("format", without):
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def _changes(selection: Selection, *, can_read_files: bool) -> dict:
+    """What changed from the baseline to the other version: metadata, files and, for those
+    who may read file contents, the lines of small text files."""
+    old, new = selection.baseline, selection.against
+    files = manifest_changes(old.version, new.version)
+    changes = {
+        "metadata": metadata_changes(old.version.metadata, new.version.metadata),
+        "files": files,
+        "can_read_files": can_read_files,
+    }
+    if can_read_files:
+        changes["text_diffs"] = text_diffs(files.changed, old_label=old.label, new_label=new.label)
+    return changes
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def collection_compare(request: HttpRequest, org: str, registry: str, collection: str):
+    """Selected versions side by side: metrics with the best marked and deltas against a
+    baseline, charts, and what changed between two of them. `?format=csv` exports the table."""
+    target = collection_for(request, org, registry, collection)
+    context = _compare_context(request, target)
+    if request.GET.get("format") == "csv":
+        return _compare_csv(target, context)
+    template = "registries/compare.html"
+    if is_fragment_request(request):
+        template += "#comparison"
+    return render(request, template, context)
+
+
+def _compare_csv(collection: Collection, context: dict) -> HttpResponse:
+    """The metrics table as CSV: a value and a delta column per version, in the table's order."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=True, filename=f"{collection.name}-compare.csv"
+    )
+    writer = csv.writer(response)
+    baseline = context["baseline"]
+    header = ["metric", "better", "best"]
+    for link in context["links"]:
+        header += [link.label, f"{link.label} delta vs {baseline.label}"]
+    writer.writerow(header)
+    for row in context["rows"]:
+        line = [row.metric, row.direction.value, "" if row.best is None else row.best]
+        for cell in row.cells:
+            line += [
+                "" if cell.value is None else cell.value,
+                "" if cell.delta is None else cell.delta,
+            ]
+        writer.writerow(line)
+    return response
+
+
+@require_POST
+def collection_metric_direction(request: HttpRequest, org: str, registry: str, collection: str):
+    """Set which way is better for one metric of the collection, then go back to the page."""
+    target = collection_for(request, org, registry, collection)
+    metric = request.POST.get("metric", "")
+    try:
+        services.set_metric_direction(
+            actor=request.user,
+            collection=target,
+            metric=metric,
+            direction=request.POST.get("direction", ""),
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"Saved which way is better for {metric}.")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        back = reverse(
+            "registries:compare",
+            kwargs={"org": org, "registry": registry, "collection": collection},
+        )
+    return redirect(back)

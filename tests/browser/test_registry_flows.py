@@ -120,6 +120,9 @@ def test_pages_fit_a_phone_screen(page, sign_in, member, classifier, screenshot)
         f"{base}classifier/v0/files/",
         f"{base}settings/",
         f"{base}link/",
+        f"{base}classifier/compare/",
+        f"{base}classifier/v0/lineage/",
+        "/orgs/acme/projects/ml/mnist/",
     ]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path

@@ -26,7 +26,7 @@ def test_bench_pages_prints_a_line_per_page(db):
     call_command("bench_pages", repeat=1, stdout=out)
     lines = out.getvalue().splitlines()
     assert lines[1].split() == ["page", "p50", "ms", "p95", "ms", "queries"]
-    assert len(lines) == 2 + 14 + 1
+    assert len(lines) == 2 + 17 + 1
     assert "Target p50" in lines[-1]
 
 

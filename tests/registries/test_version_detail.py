@@ -184,7 +184,7 @@ def test_usage_hides_runs_of_projects_the_viewer_may_not_see(client, member, vie
 
 @pytest.mark.parametrize(
     ("tab", "budget"),
-    [("", 12), ("metadata/", 12), ("files/", 13), ("usage/", 15), ("lineage/", 24),
+    [("", 13), ("metadata/", 12), ("files/", 13), ("usage/", 15), ("lineage/", 24),
      ("history/", 14)],
 )  # fmt: skip
 def test_query_counts_are_pinned(client, member, link, tab, budget, django_assert_max_num_queries):

@@ -69,6 +69,9 @@ class Command(BaseCommand):
         most_used = RunInput.objects.filter(run__project__team__organization__slug="scale")
         most_used = most_used.values("version__uid").annotate(uses=Count("pk")).order_by("-uses")
         lineage = f"/orgs/scale/lineage/{most_used[0]['version__uid']}/"
+        newest = Link.objects.filter(collection=busiest).order_by("-number")
+        compared = urlencode({"v": list(newest.values_list("number", flat=True)[:50])}, doseq=True)
+        compare = f"{registry}{busiest.name}/compare/"
         return [
             ("landing", base),
             ("landing search", f"{base}?q=collection-0100"),
@@ -79,6 +82,15 @@ class Command(BaseCommand):
             (
                 "collection, metrics sorted",
                 f"{registry}{busiest.name}/?metrics=1&sort=-metric:metric_010",
+            ),
+            (
+                "collection, metric range",
+                f"{registry}{busiest.name}/?metric=metric_010&min=0.2&max=0.6",
+            ),
+            ("compare, 3 newest", compare),
+            (
+                "compare, 50 versions, 2 charts",
+                f"{compare}?{compared}&chart=metric_001&chart=metric_002",
             ),
             ("version overview", version),
             ("version metadata", f"{version}metadata/"),
