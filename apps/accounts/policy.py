@@ -77,15 +77,22 @@ REGISTRY_ACTION_ROLE = {
 
 
 def organization_role(user: Any, organization_id: int) -> OrganizationRole | None:
-    """The user's role in the organization, or None for outsiders and anonymous users."""
+    """The user's role in the organization, or None for outsiders and anonymous users.
+
+    Remembered on the user object, which lives for one request: a page asks many questions
+    of the policy, each needing the role. (Django's permission backend caches the same way.)
+    """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    role = (
-        OrganizationMembership.objects.filter(organization_id=organization_id, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return OrganizationRole(role) if role else None
+    roles = user.__dict__.setdefault("_organization_roles", {})
+    if organization_id not in roles:
+        role = (
+            OrganizationMembership.objects.filter(organization_id=organization_id, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+        roles[organization_id] = OrganizationRole(role) if role else None
+    return roles[organization_id]
 
 
 def effective_role(user: Any, registry: Registry) -> RegistryRole | None:

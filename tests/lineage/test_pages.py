@@ -39,6 +39,15 @@ def test_the_lineage_tab_draws_the_graph_with_links_to_each_node(client, member,
     assert "Project ml/mnist" in page  # a tooltip line
 
 
+def test_names_in_the_graph_are_escaped(client, member, lineage, project):
+    evil = Run.objects.create(project=project, name="<script>x()</script>", job_type="<b>")
+    RunInput.objects.create(run=evil, version=lineage["model"])
+    client.force_login(member)
+    page = client.get(f"{COL}/v0/lineage/?expand=1").content.decode()
+    assert "<script>x()</script>" not in page and "<b>" not in page
+    assert "&lt;script&gt;x()&lt;/script&gt;" in page
+
+
 def test_the_lineage_page_of_its_own_takes_depth_and_refuses_nonsense_gently(
     client, member, lineage
 ):

@@ -271,3 +271,13 @@ def test_the_version_page_offers_to_compare_with_the_previous(client, member, ve
     page = client.get(f"{BASE}/v3/").content.decode()
     assert f"{URL}?v=1&amp;v=3" in page
     assert "Compare with the previous" not in client.get(f"{BASE}/v0/").content.decode()
+
+
+def test_metric_names_are_escaped(client, member, project, models_registry):
+    for value in (1.0, 2.0):
+        metrics = {"<script>alert(1)</script>": value}
+        make_link(make_version(project, member, metrics=metrics), models_registry, member)
+    client.force_login(member)
+    page = client.get(URL, {"v": [0, 1]}).content.decode()
+    assert "<script>alert(1)</script>" not in page
+    assert '<th scope="row">&lt;script&gt;alert(1)&lt;/script&gt;</th>' in page

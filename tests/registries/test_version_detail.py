@@ -184,8 +184,8 @@ def test_usage_hides_runs_of_projects_the_viewer_may_not_see(client, member, vie
 
 @pytest.mark.parametrize(
     ("tab", "budget"),
-    [("", 13), ("metadata/", 12), ("files/", 13), ("usage/", 15), ("lineage/", 24),
-     ("history/", 14)],
+    [("", 11), ("metadata/", 10), ("files/", 11), ("usage/", 12), ("lineage/", 18),
+     ("history/", 11)],
 )  # fmt: skip
 def test_query_counts_are_pinned(client, member, link, tab, budget, django_assert_max_num_queries):
     """Intended to keep each tab a fixed handful of queries, whatever the version holds."""

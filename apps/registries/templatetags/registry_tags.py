@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.lib.charts import format_number
@@ -53,63 +53,51 @@ def signed_percent(value: float | None) -> str:
     return f"{value:+.1%}".replace("-", MINUS)
 
 
-ROW_HTML = (
-    '<tr><th scope="row">{}</th><td class="direction">{}</td>{}'
-    '<td><input type="checkbox" name="chart" value="{}" form="compare-controls"{} '
-    'aria-label="Chart {}"></td></tr>'
-)
-
-
 @register.simple_tag
 def metric_rows(rows, charted: set[str]) -> SafeString:
     """The compare table's body: a row per metric, a cell per version.
 
-    Built from format strings rather than template loops: 200 metrics across 50 versions are
-    10,000 cells, which a template loop would take most of a second to render.
+    Written with plain string formatting rather than a template loop or `format_html` per
+    cell: 200 metrics across 50 versions are 10,000 cells. That is safe because a cell holds
+    only numbers formatted here and fixed words; the one text from users, the metric's name,
+    is escaped once per row.
     """
-    return format_html_join(
-        "\n",
-        ROW_HTML,
-        (
-            (
-                row.metric,
-                _direction_text(row),
-                format_html_join("", "{}", ((_metric_cell(cell),) for cell in row.cells)),
-                row.metric,
-                " checked" if row.metric in charted else "",
-                row.metric,
-            )
-            for row in rows
-        ),
-    )
+    lines = []
+    for row in rows:
+        name = escape(row.metric)
+        checked = " checked" if row.metric in charted else ""
+        cells = "".join(_metric_cell(cell) for cell in row.cells)
+        lines.append(
+            f'<tr><th scope="row">{name}</th><td class="direction">{_direction_text(row)}</td>'
+            f'{cells}<td><input type="checkbox" name="chart" value="{name}" '
+            f'form="compare-controls"{checked} aria-label="Chart {name}"></td></tr>'
+        )
+    return mark_safe("\n".join(lines))
 
 
 def _direction_text(row) -> str:
     arrow = "higher ↑" if row.direction == "higher" else "lower ↓"
     if row.is_set:
-        return format_html(
-            '{} <span class="muted" title="Set for this collection">(set)</span>', arrow
-        )
+        return f'{arrow} <span class="muted" title="Set for this collection">(set)</span>'
     return arrow
 
 
-BEST_MARK = mark_safe(
+BEST_MARK = (
     ' <span class="best-mark" title="Best">★<span class="visually-hidden"> (best)</span></span>'
 )
 
 
-def _metric_cell(cell) -> SafeString:
+def _metric_cell(cell) -> str:
+    """One value with its best mark and its delta; numbers and fixed words only."""
     if cell.value is None:
-        return mark_safe('<td class="num missing">—</td>')
+        return '<td class="num missing">—</td>'
     classes = "num" + (" best" if cell.is_best else "") + (" baseline" if cell.is_baseline else "")
     delta = ""
     if cell.delta is not None:
         relative = f"{signed_percent(cell.relative)} " if cell.relative is not None else ""
-        delta = format_html(
-            '<span class="delta delta-{}" title="{}against the baseline">{}</span>',
-            cell.change,
-            relative,
-            signed(cell.delta),
+        delta = (
+            f'<span class="delta delta-{cell.change}" title="{relative}against the baseline">'
+            f"{signed(cell.delta)}</span>"
         )
     best = BEST_MARK if cell.is_best else ""
-    return format_html('<td class="{}">{}{}{}</td>', classes, metric(cell.value), best, delta)
+    return f'<td class="{classes}">{metric(cell.value)}{best}{delta}</td>'
