@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "apps.artifacts",
     "apps.registries",
     "apps.lineage",
+    "apps.legacy",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ from apps.accounts.models import (
     Organization,
     OrganizationMembership,
     OrganizationRole,
+    Team,
     TeamMembership,
     TeamRole,
 )
@@ -57,6 +58,9 @@ class Action(StrEnum):
     # On a project and the artifacts, versions and runs in it.
     VIEW_PROJECT = "view_project"
     WRITE_PROJECT = "write_project"  # log versions, start runs
+    # On a team's legacy Model Registry.
+    VIEW_LEGACY = "view_legacy"
+    MIGRATE_LEGACY = "migrate_legacy"  # see the migration plan and start it
 
 
 # The least registry role each registry action needs, before the protected-alias rules.
@@ -124,11 +128,11 @@ def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
     return max(roles, key=ROLE_RANK.__getitem__, default=None)
 
 
-def team_role(user: Any, project: Project) -> TeamRole | None:
+def team_role(user: Any, team_id: int) -> TeamRole | None:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
     role = (
-        TeamMembership.objects.filter(team_id=project.team_id, user=user)
+        TeamMembership.objects.filter(team_id=team_id, user=user)
         .values_list("role", flat=True)
         .first()
     )
@@ -223,6 +227,8 @@ def check(user: Any, action: Action, target: Any) -> None:
     """Raise Http404 if the user may not see the target, PermissionDenied if they lack the role."""
     if isinstance(target, Organization):
         _check_organization(user, action, target)
+    elif isinstance(target, Team):
+        _check_team(user, action, target)
     elif isinstance(target, Project | Artifact | ArtifactVersion):
         _check_project(user, action, project_of(target))
     else:
@@ -255,7 +261,7 @@ def _check_organization(user: Any, action: Action, organization: Organization) -
 def _check_project(user: Any, action: Action, project: Project) -> None:
     if organization_role(user, project.team.organization_id) == OrganizationRole.ADMIN:
         return
-    role = team_role(user, project)
+    role = team_role(user, project.team_id)
     if role is None:
         raise Http404("No such project.")
     if action == Action.VIEW_PROJECT:
@@ -268,6 +274,37 @@ def _check_project(user: Any, action: Action, project: Project) -> None:
             )
         return
     raise ValueError(f"{action} is not a project action")
+
+
+def _check_team(user: Any, action: Action, team: Team) -> None:
+    """A team's legacy Model Registry is the team's own: its members see it, its admins (and
+    organization admins) migrate it."""
+    if organization_role(user, team.organization_id) == OrganizationRole.ADMIN:
+        return
+    role = team_role(user, team.pk)
+    if role is None:
+        raise Http404("No such team.")
+    if action == Action.VIEW_LEGACY:
+        return
+    if action == Action.MIGRATE_LEGACY:
+        if role != TeamRole.ADMIN:
+            raise PermissionDenied(
+                f"Migrating the legacy Model Registry of team {team.name} needs the admin role "
+                f"in the team, or an organization admin; you are a {role.label.lower()}."
+            )
+        return
+    raise ValueError(f"{action} is not a team action")
+
+
+def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:
+    """The organization's teams whose legacy registries the user sees: theirs, or all for admins."""
+    teams = organization.teams.all()
+    role = organization_role(user, organization.pk)
+    if role is None:
+        return teams.none()
+    if role == OrganizationRole.ADMIN:
+        return teams
+    return teams.filter(memberships__user=user)
 
 
 def _check_registry(user: Any, action: Action, target: Any) -> None:

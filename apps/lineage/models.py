@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from apps.accounts.models import Organization
 from apps.artifacts.models import ArtifactVersion, Project
@@ -111,6 +112,7 @@ class AuditAction(models.TextChoices):
     ALIAS_MOVE = "alias.move", "Alias moved"
     ALIAS_REMOVE = "alias.remove", "Alias removed"
     DOWNLOAD = "version.download", "Files downloaded"
+    MIGRATE = "collection.migrate", "Migrated from the legacy Model Registry"
 
 
 # Event data shown as "<key> <value>" in an event's details, in this order.
@@ -177,7 +179,8 @@ class AuditEvent(models.Model):
     )
     target = models.CharField(max_length=512, help_text="The path of what changed, at the time.")
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # When the change happened: now, except for history carried over from the legacy registry.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 

@@ -106,6 +106,31 @@ def create_registry(
     any registry so they can configure and delete what they made.
     """
     check(actor, Action.CREATE_REGISTRY, organization)
+    registry = new_registry(
+        actor=actor,
+        organization=organization,
+        name=name,
+        description=description,
+        visibility=visibility,
+        artifact_types=artifact_types,
+    )
+    RegistryGrant.objects.create(registry=registry, user=actor, role=RegistryRole.ADMIN)
+    return registry
+
+
+def new_registry(
+    *,
+    actor: Any,
+    organization: Organization,
+    name: str,
+    description: str,
+    visibility: str,
+    artifact_types: Iterable[str],
+) -> Registry:
+    """Make a custom registry under the naming rules, and record it; grants no role.
+
+    Callers decide who may: `create_registry` for people, the legacy migration for itself.
+    """
     validate_registry_name(name)
     if visibility not in Visibility.values:
         raise ValidationError(
@@ -134,12 +159,11 @@ def create_registry(
         description=description,
         visibility=visibility,
         accepts_all_types=not types,
-        created_by=actor,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     RegistryArtifactType.objects.bulk_create(
         RegistryArtifactType(registry=registry, name=t) for t in types
     )
-    RegistryGrant.objects.create(registry=registry, user=actor, role=RegistryRole.ADMIN)
     _audit(
         AuditAction.REGISTRY_CREATE,
         actor=actor,
