@@ -10,12 +10,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import Team
+from apps.accounts.models import OrganizationRole, Team, TeamRole
 from apps.artifacts.models import ArtifactVersion
 from apps.legacy.models import (
     LegacyAction,
@@ -26,6 +26,7 @@ from apps.legacy.models import (
     LegacyModelVersion,
     LegacyRegisteredModel,
     LegacyVersionTag,
+    MigrationStatus,
 )
 from apps.lib.validators import (
     LATEST,
@@ -37,18 +38,51 @@ from apps.lib.validators import (
 
 
 def check_writable(team: Team) -> None:
+    """Refuse if the team's migration has started.
+
+    Call it inside the write's transaction: it locks the team row, which the migration also
+    locks to start, so a write either lands before the migration reads the team or is refused.
+    """
+    if transaction.get_connection().in_atomic_block:
+        Team.objects.select_for_update().only("pk").get(pk=team.pk)
     migration = LegacyMigration.objects.filter(team=team).select_related("registry").first()
-    if migration is not None and migration.is_read_only:
-        where = f" to registry {migration.registry.name}" if migration.registry else ""
-        raise ValidationError(
-            f"The legacy Model Registry of team {team.name} is read-only: it has been "
-            f"migrated{where}. Make the change there instead.",
-            code="read_only",
+    if migration is None or not migration.is_read_only:
+        return
+    where = f" to the registry {migration.registry.name}" if migration.registry else ""
+    if migration.status == MigrationStatus.DONE:
+        state = f"it has been migrated{where}. Make the change there instead"
+    elif migration.status == MigrationStatus.FAILED:
+        state = (
+            f"its migration{where} has started and stopped on a problem; fix it and run the "
+            "migration again, then make the change in the migrated registry"
         )
+    else:
+        state = f"it is being migrated{where}. Make the change there once the migration is done"
+    raise ValidationError(
+        f"The legacy Model Registry of team {team.name} is read-only: {state}.", code="read_only"
+    )
+
+
+def may_manage_protected(actor: Any, team: Team) -> bool:
+    """Registry admins manage protected aliases, and so do team and organization admins, who
+    choose the registry admins. No actor means an import, which copies what was decided."""
+    if actor is None:
+        return True
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return (
+        team.legacy_admins.filter(user=actor).exists()
+        or team.memberships.filter(user=actor, role=TeamRole.ADMIN).exists()
+        or team.organization.memberships.filter(user=actor, role=OrganizationRole.ADMIN).exists()
+    )
 
 
 def _event(
-    model: LegacyRegisteredModel, action: LegacyAction, actor: Any, at: datetime | None, **data
+    model: LegacyRegisteredModel,
+    action: LegacyAction,
+    actor: Any,
+    at: datetime | None,
+    **data: Any,
 ) -> None:
     LegacyEvent.objects.create(
         registered_model=model,
@@ -72,8 +106,10 @@ def register_model(
 ) -> LegacyRegisteredModel:
     """A new registered model; `at` backdates it and its history entries."""
     check_writable(team)
+    # It becomes a collection of the same name, so the collection rules apply now.
     validate_collection_name(name)
     validate_artifact_type(artifact_type)
+    tags = clean_tags(tags)
     if team.legacy_models.filter(name=name).exists():
         raise ValidationError(
             f"Team {team.name} already has a registered model named {name!r}.",
@@ -88,7 +124,7 @@ def register_model(
         created_at=at or timezone.now(),
     )
     _event(model, LegacyAction.CREATE, actor, at)
-    for tag in clean_tags(tags):
+    for tag in tags:
         LegacyModelTag.objects.create(registered_model=model, name=tag)
         _event(model, LegacyAction.TAG_ADD, actor, at, tag=tag)
     return model
@@ -104,8 +140,24 @@ def link_version(
     at: datetime | None = None,
 ) -> LegacyModelVersion:
     """Link a source version as the model's next version; `latest` moves to it."""
-    model = LegacyRegisteredModel.objects.select_for_update().get(pk=registered_model.pk)
+    # The row lock serializes numbering in the registered model.
+    model = (
+        LegacyRegisteredModel.objects.select_for_update()
+        .select_related("team")
+        .get(pk=registered_model.pk)
+    )
     check_writable(model.team)
+    if not version.is_committed:
+        raise ValidationError(
+            "This version is still pending: finish uploading its files before linking it.",
+            code="version_pending",
+        )
+    if version.artifact.project.team.organization_id != model.team.organization_id:
+        raise ValidationError(
+            f"{version} belongs to another organization; a team's registered models only "
+            f"link versions logged in {model.team.organization.name}'s projects.",
+            code="wrong_organization",
+        )
     if version.artifact.artifact_type != model.artifact_type:
         raise ValidationError(
             f"{version} is a {version.artifact.artifact_type}; registered model {model.name} "
@@ -124,7 +176,8 @@ def link_version(
         linked_at=at or timezone.now(),
     )
     _event(model, LegacyAction.LINK, actor, at, version=number)
-    for name in (LATEST, *aliases):
+    _place_alias(actor, linked, LATEST, at)
+    for name in dict.fromkeys(aliases):
         set_alias(actor=actor, model_version=linked, name=name, at=at)
     return linked
 
@@ -133,11 +186,28 @@ def link_version(
 def set_alias(
     *, actor: Any, model_version: LegacyModelVersion, name: str, at: datetime | None = None
 ) -> None:
-    """Put an alias on a version, moving it from the version that held it."""
+    """Put an alias on a version, moving it from the version that held it.
+
+    Not `latest`, which moves by itself; protected aliases need a registry admin (see
+    `may_manage_protected`).
+    """
     model = model_version.registered_model
     check_writable(model.team)
-    if name != LATEST:
-        validate_alias(name)
+    validate_alias(name)
+    if model.team.legacy_protected.filter(name=name).exists() and not may_manage_protected(
+        actor, model.team
+    ):
+        raise PermissionDenied(
+            f"{name} is a protected alias in team {model.team.name}'s Model Registry: only "
+            "its registry admins (or team admins) may put it on a version."
+        )
+    _place_alias(actor, model_version, name, at)
+
+
+def _place_alias(
+    actor: Any, model_version: LegacyModelVersion, name: str, at: datetime | None
+) -> None:
+    model = model_version.registered_model
     held = model.aliases.select_related("model_version").filter(name=name).first()
     if held is None:
         LegacyAlias.objects.create(registered_model=model, model_version=model_version, name=name)
@@ -160,22 +230,35 @@ def set_alias(
 
 @transaction.atomic
 def tag_version(
-    *, actor: Any, model_version: LegacyModelVersion, tags: Iterable[str], at=None
-) -> None:
+    *,
+    actor: Any,
+    model_version: LegacyModelVersion,
+    tags: Iterable[str],
+    at: datetime | None = None,
+) -> list[str]:
+    """Add tags to a linked version; returns the ones that were new."""
     model = model_version.registered_model
     check_writable(model.team)
     existing = set(model_version.tags.values_list("name", flat=True))
-    for tag in clean_tags(tags):
-        if tag not in existing:
-            LegacyVersionTag.objects.create(model_version=model_version, name=tag)
-            _event(model, LegacyAction.TAG_ADD, actor, at, version=model_version.number, tag=tag)
+    added = [tag for tag in clean_tags(tags) if tag not in existing]
+    for tag in added:
+        LegacyVersionTag.objects.create(model_version=model_version, name=tag)
+        _event(model, LegacyAction.TAG_ADD, actor, at, version=model_version.number, tag=tag)
+    return added
 
 
 @transaction.atomic
 def describe(
-    *, actor: Any, registered_model: LegacyRegisteredModel, description: str, at=None
+    *,
+    actor: Any,
+    registered_model: LegacyRegisteredModel,
+    description: str,
+    at: datetime | None = None,
 ) -> None:
+    """Replace the registered model's description (its model card)."""
     check_writable(registered_model.team)
+    if description == registered_model.description:
+        return
     registered_model.description = description
     registered_model.save(update_fields=["description"])
     _event(registered_model, LegacyAction.DESCRIPTION, actor, at)
