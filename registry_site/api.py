@@ -20,6 +20,7 @@ ERROR_DESCRIPTIONS = {
     401: "No valid token",
     403: "Role too low",
     404: "Not found, or not visible",
+    409: "Not possible in the current state",
     411: "Content-Length missing",
 }
 NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
@@ -493,7 +494,11 @@ OPENAPI: dict[str, Any] = {
         ),
         "/resolve/": _get(
             "Resolve a path",
-            "The linked version at `<org>/<registry>/<collection>:<vN or alias>`, with its files.",
+            "The linked version at `<org>/<registry>/<collection>:<vN or alias>`, with its files. "
+            "A legacy Model Registry path, `[<org>/]<team>/model-registry/<model>:<vN or alias>`, "
+            "leads to the collection its registered model was migrated to (same numbers and "
+            "aliases) and the answer adds `redirected_from`; 409 `not_migrated` while the model "
+            "is still only in its team's legacy registry.",
             [
                 {
                     "name": "path",
@@ -504,7 +509,7 @@ OPENAPI: dict[str, Any] = {
                 }
             ],
             {"$ref": "#/components/schemas/LinkedVersion"},
-            errors=(400, 401, 404),
+            errors=(400, 401, 404, 409),
         ),
     },
 }

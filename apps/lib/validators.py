@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.text import slugify
 
 REGISTRY_NAME_MAX = 113
 REGISTRY_NAME_FORBIDDEN = set("/\\#?%:\r\n")
@@ -24,6 +25,9 @@ METADATA_MAX_KEYS = 100
 FILE_PATH_MAX = 1024
 
 LATEST = "latest"
+# `<team>/model-registry/<model>` paths name a team's legacy Model Registry, so no registry may
+# take this slug: a path through it would be ambiguous.
+LEGACY_REGISTRY_SLUG = "model-registry"
 # Collection URLs sit beside the registry's own pages, so these names are taken.
 RESERVED_COLLECTION_NAMES = frozenset({"settings", "star", "link"})
 TAG_PATTERN = r"^[-\w]+( +[-\w]+)*$"
@@ -56,6 +60,13 @@ def validate_registry_name(name: str) -> str:
             f"Registry name {name!r} contains {shown}; it may not contain / \\ # ? % : "
             "or a line break.",
             code="invalid_character",
+        )
+    if slugify(name, allow_unicode=True) == LEGACY_REGISTRY_SLUG:
+        raise ValidationError(
+            f"Registry name {name!r} is reserved: paths such as "
+            f"<team>/{LEGACY_REGISTRY_SLUG}/<model> name a team's legacy Model Registry. "
+            "Choose another name, e.g. 'Team Models'.",
+            code="reserved_name",
         )
     return name
 
