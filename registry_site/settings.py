@@ -46,6 +46,10 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "insecure-local-development-key"
 
+# Off, as on servers that have not switched yet: only the legacy Model Registry's pages show;
+# `/` and every Registry page lead there. The API is unaffected.
+ENABLE_REGISTRY_UI = env_bool("ENABLE_REGISTRY_UI", True)
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -76,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "apps.lib.middleware.RegistryUISwitch",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

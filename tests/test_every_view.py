@@ -34,12 +34,25 @@ VIEWS = [
     (f"{COL}/v0/aliases/", {"POST"}),
     (f"{COL}/v0/tags/", {"POST"}),
     (f"{COL}/v0/unlink/", {"POST"}),
+    ("/orgs/acme/legacy/", {"GET"}),
+    ("/orgs/acme/legacy/teams/ml/", {"GET"}),
+    ("/orgs/acme/legacy/teams/ml/classifier/", {"GET"}),
+    ("/orgs/acme/legacy/teams/ml/classifier/v0/", {"GET"}),
+    ("/orgs/acme/legacy/migration/", {"GET"}),
+    ("/orgs/acme/legacy/migration/ml/", {"GET", "POST"}),
 ]
 
 
 @pytest.fixture
 def linked(project, member, models_registry):
-    return make_link(make_version(project, member), models_registry, member, "classifier")
+    """classifier:v0 in the Models registry, and the same version as v0 of team ml's legacy
+    registered model classifier."""
+    from apps.legacy import services as legacy
+
+    version = make_version(project, member)
+    model = legacy.register_model(actor=member, team=project.team, name="classifier")
+    legacy.link_version(actor=member, registered_model=model, version=version)
+    return make_link(version, models_registry, member, "classifier")
 
 
 def call(client, method: str, path: str):

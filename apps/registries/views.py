@@ -10,15 +10,17 @@ import csv
 import io
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, FloatField, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, FloatField, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -33,6 +35,7 @@ from apps.accounts.policy import (
     role_allows,
     visible_projects,
     visible_registries,
+    visible_teams,
 )
 from apps.artifacts.diffs import (
     PREVIEW_MAX_BYTES,
@@ -43,6 +46,7 @@ from apps.artifacts.diffs import (
 )
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
+from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
 from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
@@ -133,6 +137,38 @@ def _search(registries, query: str) -> dict:
 
 
 PROJECTS_ON_LANDING = 20
+# After the last of a user's teams is migrated, the banner says where models went for this long,
+# then leaves the landing page: by then old bookmarks and paths have been followed or fixed.
+LEGACY_NOTE_DAYS = 30
+
+
+def _legacy_banner(request: HttpRequest, organization: Organization) -> dict | None:
+    """What the legacy Model Registry banner says to this user, or None for no banner."""
+    teams = visible_teams(request.user, organization)
+    counts = LegacyRegisteredModel.objects.filter(team__in=teams).aggregate(
+        total=Count("pk"),
+        waiting=Count("pk", filter=Q(migrated_at__isnull=True)),
+        last_migrated=Max("migrated_at"),
+    )
+    if not counts["total"]:
+        return None
+    if counts["waiting"]:
+        waiting_teams = teams.filter(legacy_models__migrated_at__isnull=True).distinct()
+        return {
+            "waiting": counts["waiting"],
+            "can_migrate": any(
+                can(request.user, Action.MIGRATE_LEGACY, team) for team in waiting_teams[:20]
+            ),
+        }
+    if counts["last_migrated"] < timezone.now() - timedelta(days=LEGACY_NOTE_DAYS):
+        return None
+    migrated_to = LegacyMigration.objects.filter(team__in=teams).values("registry_id")
+    return {
+        "total": counts["total"],
+        "registries": visible_registries(request.user, organization)
+        .filter(pk__in=migrated_to)
+        .order_by("name")[:10],
+    }
 
 
 def _landing_context(request: HttpRequest, organization: Organization) -> dict:
@@ -163,6 +199,7 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
         "projects": visible_projects(request.user, organization)
         .select_related("team")
         .order_by("team__slug", "name")[:PROJECTS_ON_LANDING],
+        "legacy": _legacy_banner(request, organization),
     }
 
 
