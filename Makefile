@@ -23,11 +23,20 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
 
+# The database worker runs background tasks (legacy registry migrations) beside the server.
+# Ctrl-C reaches both: the server stops, the worker finishes the task in hand and then stops
+# (press Ctrl-C again to cut it short; a migration resumes when started again). If the server
+# stops by itself, the worker is told to stop the same way. No autoreload for the worker: its
+# reloader would kill it mid-task on Ctrl-C, so restart `make run` after changing a task.
 run: $(RUN_STAMP)
 	mkdir -p var
 	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PY) manage.py seed_demo
-	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl-C stops both)"
+	$(LOCAL_ENV) $(PY) manage.py db_worker --no-reload & \
+	worker=$$!; \
+	trap 'trap - EXIT; wait $$worker; exit 130' INT; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(LOCAL_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
 
 # The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
