@@ -1,14 +1,27 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.apps import apps
 from django.core.management import call_command
+from django.utils import timezone
 
 from apps.accounts.models import Organization, OrganizationRole, User
 from apps.accounts.policy import effective_role
 from apps.artifacts.storage import open_blob
+from apps.legacy.migration import migrate_team, plan_team
+from apps.legacy.models import (
+    LegacyAction,
+    LegacyAlias,
+    LegacyEvent,
+    LegacyMigration,
+    LegacyModelTag,
+    LegacyModelVersion,
+    LegacyRegisteredModel,
+    LegacyVersionTag,
+)
 from apps.lineage.models import AuditAction, AuditEvent, RunInput, RunOutput
 from apps.registries.models import Alias, Registry, RegistryRole
 
@@ -101,3 +114,86 @@ def test_the_production_model_shows_where_it_came_from_and_who_promoted_it(seede
     assert names[1] == ["calm-lake-8", "quiet-hill-9"]
     history = client.get(f"{base}/history/").content.decode()
     assert "production moved from v2 to v3" in history
+
+
+# The legacy Model Registry, left for a person to migrate
+
+
+def test_vision_and_nlp_have_legacy_registries_not_yet_migrated(seeded):
+    for slug in ("vision", "nlp"):
+        team = seeded.teams.get(slug=slug)
+        assert team.legacy_models.count() >= 2
+        assert team.legacy_protected.filter(name="production").exists()
+        assert team.legacy_admins.exists()
+        assert not LegacyRegisteredModel.objects.filter(team=team, migrated_to__isnull=False)
+    assert not LegacyMigration.objects.exists()
+    assert not Registry.objects.filter(name__endswith="-mr-migrated").exists()
+
+
+def test_the_first_run_says_where_to_try_the_migration(db):
+    lines = seed().splitlines()
+    assert lines[0] == "Seeded the demo organization 'acme'."
+    assert "migrate_legacy_registry --all --dry-run" in lines[1]
+    assert "/orgs/acme/legacy/migration/" in lines[1]
+    assert lines[3].startswith("Demo accounts (local use only)")
+
+
+def test_the_legacy_versions_were_linked_over_past_weeks_by_different_people(seeded):
+    classifier = LegacyRegisteredModel.objects.get(team__slug="vision", name="image-classifier")
+    versions = list(classifier.versions.order_by("number"))
+    assert [version.number for version in versions] == [0, 1, 2, 3]
+    assert len({version.linked_by.username for version in versions}) == 2
+    times = [version.linked_at for version in versions]
+    assert times == sorted(times)
+    assert timezone.now() - times[0] > timedelta(weeks=7)
+    assert timezone.now() - times[-1] > timedelta(weeks=1)
+    for version in LegacyModelVersion.objects.select_related("version", "registered_model__team"):
+        source = version.version
+        assert source.artifact.project.team == version.registered_model.team
+        assert source.created_at < version.linked_at
+
+
+def test_the_legacy_aliases_tags_and_descriptions_read_like_real_use(seeded):
+    aliases = {
+        (alias.registered_model.name, alias.name): alias.model_version.label
+        for alias in LegacyAlias.objects.select_related("registered_model", "model_version")
+    }
+    assert aliases[("image-classifier", "production")] == "v2"
+    assert aliases[("image-classifier", "staging")] == "v2"
+    assert aliases[("image-classifier", "latest")] == "v3"
+    assert aliases[("sentiment-classifier", "production")] == "v2"
+    moves = LegacyEvent.objects.filter(action=LegacyAction.ALIAS_MOVE)
+    assert moves.filter(data__alias="staging").count() == 2
+    assert moves.filter(data__alias="production").count() == 2
+    production = moves.filter(data__alias="production").select_related("actor")
+    assert {event.actor.username for event in production} == {"maria", "noah"}
+    assert LegacyModelTag.objects.filter(name="vision").count() == 2
+    assert LegacyVersionTag.objects.filter(name="reviewed").count() == 2
+    assert all(model.description for model in LegacyRegisteredModel.objects.all())
+    assert LegacyEvent.objects.filter(action=LegacyAction.DESCRIPTION).count() == 1
+
+
+def test_the_demo_legacy_registries_plan_and_migrate_cleanly(seeded):
+    teams = list(seeded.teams.filter(slug__in=["vision", "nlp"]))
+    for team in teams:
+        plan = plan_team(team)
+        assert not plan.conflict and plan.count("conflict") == 0, plan
+    results = [migrate_team(team) for team in teams]
+    assert all(result.ok for result in results)
+    assert sum(result.versions for result in results) == 12
+    vision = Registry.objects.get(name="vision-mr-migrated")
+    roles = {grant.user.username: grant.role for grant in vision.grants.select_related("user")}
+    assert roles == {"admin": RegistryRole.ADMIN, "maria": RegistryRole.ADMIN}
+
+
+def test_a_demo_made_before_the_legacy_registry_gets_it_on_the_next_run(db, monkeypatch):
+    from apps.registries.management.commands import seed_demo
+
+    monkeypatch.setattr(seed_demo.Command, "seed_legacy", lambda self, *args: None)
+    seed()
+    assert not LegacyRegisteredModel.objects.exists()
+    monkeypatch.undo()
+    output = seed()
+    assert "Added a legacy Model Registry to the demo's teams." in output
+    assert LegacyRegisteredModel.objects.count() == 4
+    assert "nothing to do" in seed()

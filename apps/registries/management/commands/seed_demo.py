@@ -6,21 +6,27 @@ import csv
 import io
 import json
 import random
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from apps.accounts.models import Organization, OrganizationRole, TeamRole, User
+from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
 from apps.accounts.services import create_organization
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.artifacts.services import create_project, log_version
+from apps.legacy import services as legacy
+from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, LegacyRegistryAdmin
 from apps.lineage.models import Run
 from apps.lineage.services import finish_run, record_input, start_run
 from apps.registries import services
 from apps.registries.models import Registry, RegistryRole, Visibility
 
 ORG_SLUG = "acme"
+# Projects of teams vision and nlp that the legacy registry's versions are logged in.
+LEGACY_PROJECTS = ("imagenet-classifier", "sentiment")
 # Local use only: these accounts exist so a person can sign in to the demo.
 DEMO_PASSWORD = "registry-demo"
 # username: (organization role, what the persona is for)
@@ -33,7 +39,10 @@ PEOPLE = {
         OrganizationRole.MEMBER,
         "member: logs and links in team vision, admin of Fine-tuned Models",
     ),
-    "noah": (OrganizationRole.MEMBER, "member: logs in team nlp"),
+    "noah": (
+        OrganizationRole.MEMBER,
+        "member: admin of team nlp, so may migrate its legacy registry",
+    ),
     "victor": (OrganizationRole.VIEWER, "organization viewer: reads, downloads, changes nothing"),
     "rita": (
         OrganizationRole.MEMBER,
@@ -63,18 +72,29 @@ class Command(BaseCommand):
     help = (
         "Create the demo organization 'acme' with a user per role, teams, projects, runs, "
         "versions with real files, collections, aliases (a protected 'production'), tags and "
-        "lineage, so the registry can be tried at once. Does nothing if it exists."
+        "lineage, and a legacy Model Registry for teams vision and nlp left to migrate, so the "
+        "registry can be tried at once. Does nothing if it exists (but gives a demo made "
+        "before the legacy registry existed its legacy registry)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self.verbosity = options["verbosity"]
         if Organization.objects.filter(slug=ORG_SLUG).exists():
-            self.stdout.write("The demo organization 'acme' exists already: nothing to do.")
+            with transaction.atomic():
+                added = self.add_missing_legacy_registry()
+            if added:
+                self.stdout.write(
+                    self.style.SUCCESS("Added a legacy Model Registry to the demo's teams.")
+                )
+                self.print_legacy_hint()
+            else:
+                self.stdout.write("The demo organization 'acme' exists already: nothing to do.")
             self.print_sign_in()
             return
         with transaction.atomic():
             self.seed()
         self.stdout.write(self.style.SUCCESS("Seeded the demo organization 'acme'."))
+        self.print_legacy_hint()
         self.print_sign_in()
 
     def log(self, message: str) -> None:
@@ -107,6 +127,7 @@ class Command(BaseCommand):
 
         services.star(actor=maria, registry=models)
         services.star(actor=admin, registry=datasets)
+        self.seed_legacy(admin, maria, noah, imagenet, sentiment)
 
     def create_people(self) -> dict[str, User]:
         users = {}
@@ -271,6 +292,182 @@ class Command(BaseCommand):
             aliases=["candidate"],
         )
         services.add_collection_tags(actor=maria, collection=link.collection, tags=["customer-a"])
+
+    def add_missing_legacy_registry(self) -> bool:
+        """Seed the legacy registry into a demo made before it existed; False if it has one,
+        or has been changed too much to add one."""
+        organization = Organization.objects.get(slug=ORG_SLUG)
+        teams = Team.objects.filter(organization=organization, slug__in=["vision", "nlp"])
+        users = {user.username: user for user in User.objects.filter(username__in=PEOPLE)}
+        if (
+            teams.count() != 2
+            or len(users) != len(PEOPLE)
+            or teams.filter(legacy_models__isnull=False).exists()
+            or LegacyMigration.objects.filter(team__in=teams).exists()
+            or Project.objects.filter(team__in=teams, name__in=LEGACY_PROJECTS).count() != 2
+        ):
+            return False
+        imagenet, sentiment = (
+            Project.objects.get(team__in=teams, name=name) for name in LEGACY_PROJECTS
+        )
+        self.seed_legacy(users["admin"], users["maria"], users["noah"], imagenet, sentiment)
+        return True
+
+    def seed_legacy(
+        self, admin: User, maria: User, noah: User, imagenet: Project, sentiment: Project
+    ) -> None:
+        """Both teams' legacy Model Registries, built over the past two months and not migrated,
+        so the migration can be tried: maria administers vision's, noah nlp's."""
+        vision, nlp = imagenet.team, sentiment.team
+        LegacyRegistryAdmin.objects.create(team=vision, user=maria)
+        LegacyRegistryAdmin.objects.create(team=nlp, user=noah)
+        for team, names in ((vision, ["production"]), (nlp, ["production", "approved"])):
+            LegacyProtectedAlias.objects.bulk_create(
+                LegacyProtectedAlias(team=team, name=name) for name in names
+            )
+        now = timezone.now()
+
+        def ago(weeks: float, **more: float) -> datetime:
+            return now - timedelta(weeks=weeks) + timedelta(**more)
+
+        classifier = legacy.register_model(
+            actor=maria,
+            team=vision,
+            name="image-classifier",
+            description="## Image classifier\n\nEfficientNet-B0 on the ImageNet subset.\n\n"
+            "- **Owner:** maria\n- **Deploy:** the version holding `production`.",
+            tags=["vision", "classification"],
+            at=ago(8),
+        )
+        sources = self.legacy_sources(maria, imagenet, "efficientnet-b0", 4, ago(8, hours=-2), 200)
+        v0 = legacy.link_version(
+            actor=maria, registered_model=classifier, version=sources[0], at=ago(8, hours=1)
+        )
+        v1 = legacy.link_version(
+            actor=maria,
+            registered_model=classifier,
+            version=sources[1],
+            aliases=["staging"],
+            at=ago(6),
+        )
+        v2 = legacy.link_version(
+            actor=admin, registered_model=classifier, version=sources[2], at=ago(4)
+        )
+        legacy.set_alias(actor=maria, model_version=v2, name="staging", at=ago(4, days=1))
+        legacy.set_alias(actor=maria, model_version=v1, name="production", at=ago(4, days=2))
+        legacy.set_alias(actor=maria, model_version=v2, name="production", at=ago(3))
+        legacy.tag_version(actor=admin, model_version=v2, tags=["reviewed"], at=ago(3, hours=1))
+        legacy.describe(
+            actor=admin,
+            registered_model=classifier,
+            description=classifier.description + "\n- **Reviewed by:** admin, before promotion.",
+            at=ago(3, hours=2),
+        )
+        legacy.link_version(actor=maria, registered_model=classifier, version=sources[3], at=ago(2))
+        legacy.set_alias(actor=maria, model_version=v0, name="baseline", at=ago(2, hours=1))
+
+        detector = legacy.register_model(
+            actor=admin,
+            team=vision,
+            name="object-detector",
+            description="## Object detector\n\nYOLO-style detector for the four classes.",
+            tags=["vision", "detection"],
+            at=ago(5),
+        )
+        sources = self.legacy_sources(admin, imagenet, "yolo-small", 3, ago(5, hours=-2), 300)
+        legacy.link_version(actor=admin, registered_model=detector, version=sources[0], at=ago(5))
+        d1 = legacy.link_version(
+            actor=maria, registered_model=detector, version=sources[1], at=ago(3)
+        )
+        legacy.set_alias(actor=admin, model_version=d1, name="production", at=ago(2))
+        d2 = legacy.link_version(
+            actor=maria,
+            registered_model=detector,
+            version=sources[2],
+            aliases=["staging"],
+            at=ago(1),
+        )
+        legacy.tag_version(actor=maria, model_version=d2, tags=["needs-review"], at=ago(1))
+
+        sentiment_model = legacy.register_model(
+            actor=noah,
+            team=nlp,
+            name="sentiment-classifier",
+            description="## Sentiment classifier\n\nDistilBERT fine-tuned on product reviews.",
+            tags=["nlp", "sentiment"],
+            at=ago(7),
+        )
+        sources = self.legacy_sources(
+            noah, sentiment, "distilbert-sentiment", 3, ago(7, hours=-2), 400
+        )
+        s0 = legacy.link_version(
+            actor=noah, registered_model=sentiment_model, version=sources[0], at=ago(7)
+        )
+        legacy.link_version(
+            actor=noah,
+            registered_model=sentiment_model,
+            version=sources[1],
+            aliases=["staging"],
+            at=ago(5),
+        )
+        s2 = legacy.link_version(
+            actor=noah, registered_model=sentiment_model, version=sources[2], at=ago(3)
+        )
+        legacy.set_alias(actor=noah, model_version=s2, name="staging", at=ago(3, hours=4))
+        legacy.set_alias(actor=noah, model_version=s0, name="production", at=ago(6))
+        legacy.set_alias(actor=noah, model_version=s2, name="production", at=ago(2))
+        legacy.set_alias(actor=noah, model_version=s2, name="approved", at=ago(2))
+        legacy.tag_version(actor=noah, model_version=s2, tags=["reviewed", "bert"], at=ago(2))
+
+        embedder = legacy.register_model(
+            actor=noah,
+            team=nlp,
+            name="text-embedder",
+            description="Sentence embeddings for search.",
+            tags=["nlp", "embeddings"],
+            at=ago(4),
+        )
+        sources = self.legacy_sources(noah, sentiment, "minilm-embedder", 2, ago(4, hours=-2), 500)
+        e0 = legacy.link_version(
+            actor=noah, registered_model=embedder, version=sources[0], aliases=["best"], at=ago(4)
+        )
+        legacy.set_alias(actor=noah, model_version=e0, name="production", at=ago(3))
+        legacy.link_version(actor=noah, registered_model=embedder, version=sources[1], at=ago(1))
+
+    def legacy_sources(
+        self, actor: User, project: Project, name: str, count: int, first: datetime, seed: int
+    ) -> list[ArtifactVersion]:
+        """Versions of a model artifact logged a week apart from `first`, dated as if they
+        had been (the demo's other versions are logged today)."""
+        versions = []
+        for step in range(count):
+            version = log_version(
+                actor=actor,
+                project=project,
+                name=name,
+                artifact_type="model",
+                files={
+                    "model.safetensors": weights(seed + step),
+                    "config.json": json_bytes({"arch": name, "step": step}),
+                },
+                metadata={"framework": "pytorch", "arch": name},
+                metrics={"accuracy": round(0.7 + 0.05 * step, 3)},
+                description=f"{name}, checkpoint {step + 1}.",
+            )
+            logged = first + timedelta(weeks=step)
+            ArtifactVersion.objects.filter(pk=version.pk).update(
+                created_at=logged, committed_at=logged, updated_at=logged
+            )
+            versions.append(version)
+            self.log(f"legacy source {version}")
+        return versions
+
+    def print_legacy_hint(self) -> None:
+        self.stdout.write(
+            "Teams vision and nlp keep a legacy Model Registry, not migrated yet: try "
+            "`manage.py migrate_legacy_registry --all --dry-run`, or the migration page at "
+            f"http://127.0.0.1:8000/orgs/{ORG_SLUG}/legacy/migration/."
+        )
 
     def print_sign_in(self) -> None:
         self.stdout.write("")
