@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from registry.streams import CHUNK_SIZE, copy_while_hashing
+from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 
 CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "registry.json"))
 
@@ -249,7 +249,7 @@ class Client:
         digest = hashlib.sha256()
         progress = Progress(f"download {file['path']}", file["size"], self.show_progress)
         with self._send("GET", f"{self.url}/api/v1/{route}") as response, partial.open("wb") as out:
-            copy_while_hashing(_reporting(response.readinto, progress), out.write, digest)
+            copy_while_hashing(_reporting(response.readinto, progress), writing_behind(out), digest)
         progress.close()
         if digest.hexdigest() != file["sha256"]:
             partial.unlink()

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import os
 import tempfile
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -18,7 +19,7 @@ from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
 from apps.artifacts.models import Blob, blob_storage_name
-from registry.streams import CHUNK_SIZE, copy_while_hashing
+from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 
 # Uploads are spooled to a temporary file and only stored once verified; small ones stay in RAM.
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
@@ -97,7 +98,11 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
         final.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=final.parent, prefix=".upload-", delete=False) as tmp:
             try:
-                _copy_checked(stream, tmp, sha256=sha256, size=size)
+                _copy_checked(stream, writing_behind(tmp), sha256=sha256, size=size)
+                # On disk before it takes its address, so that no version committed after this
+                # can name a blob that a crash left short.
+                tmp.flush()
+                os.fsync(tmp.fileno())
             except BaseException:
                 os.unlink(tmp.name)
                 raise
@@ -105,7 +110,7 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
         os.replace(tmp.name, final)
     else:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_MAX_MEMORY) as spool:
-            _copy_checked(stream, spool, sha256=sha256, size=size)
+            _copy_checked(stream, spool.write, sha256=sha256, size=size)
             spool.seek(0)
             if not storage.exists(name):
                 storage.save(name, File(spool, name=name))
@@ -113,7 +118,9 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
     return blob
 
 
-def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int) -> None:
+def _copy_checked(
+    stream: BinaryIO, write: Callable[[memoryview], object], *, sha256: str, size: int
+) -> None:
     """Copy in chunks while hashing and counting; refuse on any mismatch."""
     hasher = hashlib.sha256()
     received = 0
@@ -131,7 +138,7 @@ def _copy_checked(stream: BinaryIO, target: BinaryIO, *, sha256: str, size: int)
         buffer[: len(chunk)] = chunk
         return len(chunk)
 
-    copy_while_hashing(read_into, target.write, hasher)
+    copy_while_hashing(read_into, write, hasher)
     if received != size:
         raise ValidationError(
             f"Upload for {sha256} sent {received} bytes; the manifest declared {size}.",

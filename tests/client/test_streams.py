@@ -4,7 +4,10 @@ import hashlib
 import io
 import os
 
-from registry.streams import copy_while_hashing
+import pytest
+
+from registry import streams
+from registry.streams import BUFFERS, copy_while_hashing, writing_behind
 
 
 def test_the_copy_is_whole_and_hashed_across_many_reused_buffers():
@@ -23,3 +26,28 @@ def test_an_empty_stream_copies_nothing():
     hasher = hashlib.sha256()
     assert copy_while_hashing(io.BytesIO().readinto, target.write, hasher) == 0
     assert target.getvalue() == b"" and hasher.hexdigest() == hashlib.sha256().hexdigest()
+
+
+def test_a_failed_write_stops_the_copy_with_its_error():
+    written = []
+
+    def write(chunk):
+        if len(written) == 3:
+            raise OSError("No space left on device")
+        written.append(bytes(chunk))
+
+    source = io.BytesIO(os.urandom(10_000))
+    with pytest.raises(OSError, match="No space left"):
+        copy_while_hashing(source.readinto, write, hashlib.sha256(), chunk_size=100)
+    # It stopped within the few buffers in flight, not after reading everything.
+    assert source.tell() <= 100 * (3 + BUFFERS + 1)
+
+
+def test_writing_behind_writes_everything_while_asking_the_kernel_to_flush(tmp_path, monkeypatch):
+    monkeypatch.setattr(streams, "WRITE_BEHIND_BYTES", 1000)
+    data = os.urandom(10_000)
+    with (tmp_path / "out").open("wb") as out:
+        copy_while_hashing(
+            io.BytesIO(data).readinto, writing_behind(out), hashlib.sha256(), chunk_size=97
+        )
+    assert (tmp_path / "out").read_bytes() == data
