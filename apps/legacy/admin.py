@@ -32,7 +32,7 @@ from apps.legacy.models import (
     LegacyRegistryAdmin,
     MigrationStatus,
 )
-from apps.lib.admin import ReadOnlyAdminMixin
+from apps.lib.admin import OneByOneDeleteMixin, ReadOnlyAdminMixin
 from apps.lib.validators import LATEST, validate_alias, validate_collection_name, validate_tag
 
 
@@ -70,7 +70,7 @@ READ_ONLY = (
 )
 
 
-class LockedMixin:
+class LockedMixin(OneByOneDeleteMixin):
     """Change and delete only what is not locked; say why on the page when it is."""
 
     def is_locked(self, obj: Any) -> bool:
@@ -88,12 +88,6 @@ class LockedMixin:
         if obj is not None and self.is_locked(obj):
             return False
         return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        # Bulk delete asks no per-object question, so it could reach a locked row.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None

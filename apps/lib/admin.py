@@ -21,6 +21,16 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class OneByOneDeleteMixin:
+    """No bulk delete: it asks `has_delete_permission` nothing about each row and skips each
+    row's `delete_model`, so rules that depend on the row, and their audit, would not hold."""
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     show_change_link = False

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
-from apps.lib.admin import ReadOnlyInline
+from apps.lib.admin import OneByOneDeleteMixin, ReadOnlyInline
 from apps.lib.validators import validate_alias, validate_artifact_type, validate_registry_name
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import (
@@ -108,7 +108,7 @@ class RegistryForm(forms.ModelForm):
 
 
 @admin.register(Registry)
-class RegistryAdmin(admin.ModelAdmin):
+class RegistryAdmin(OneByOneDeleteMixin, admin.ModelAdmin):
     form = RegistryForm
     list_display = ["name", "organization", "is_core", "visibility", "baseline_role"]
     list_filter = ["organization", "is_core", "visibility"]
@@ -136,12 +136,6 @@ class RegistryAdmin(admin.ModelAdmin):
         if obj is not None and obj.is_core:
             return False
         return super().has_delete_permission(request, obj)
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        # Bulk delete would skip the core-registry rule and the audit log; delete one by one.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
 
     @transaction.atomic
     def save_model(self, request: HttpRequest, obj: Registry, form: Any, change: bool) -> None:
