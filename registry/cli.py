@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from registry.client import CONFIG, Client, RegistryError, Run
@@ -65,8 +66,19 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def _show_warning(message, *_: object) -> None:
+    print(f"registry: warning: {message}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    with warnings.catch_warnings():
+        # The client's warnings (such as a legacy path followed) read as the command's own.
+        warnings.showwarning = _show_warning
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         if args.command == "login":
             CONFIG.parent.mkdir(parents=True, exist_ok=True)

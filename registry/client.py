@@ -9,6 +9,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,6 +91,19 @@ def split_project(project: str) -> tuple[str, str, str]:
     parts = project.split("/")
     if len(parts) != 3 or not all(parts):
         raise ValueError(f"Project {project!r} must be written <org>/<team>/<project>.")
+    return parts[0], parts[1], parts[2]
+
+
+def split_collection_path(target: str) -> tuple[str, str, str]:
+    parts = target.split("/")
+    if len(parts) != 3 or not all(parts):
+        hint = (
+            " The legacy Model Registry takes no new links: link into the registry its team "
+            "was migrated to, e.g. <org>/<team>-mr-migrated/<model>."
+            if "model-registry" in parts
+            else ""
+        )
+        raise ValueError(f"{target!r} must be written <org>/<registry>/<collection>.{hint}")
     return parts[0], parts[1], parts[2]
 
 
@@ -207,13 +221,20 @@ class Client:
 
     def link(self, version: dict | str, target: str, aliases: list[str] = ()) -> dict:
         """Link a logged version into `<org>/<registry>/<collection>`."""
-        org, registry, collection = target.split("/")
+        org, registry, collection = split_collection_path(target)
         version_id = version["id"] if isinstance(version, dict) else version
         route = f"orgs/{org}/registries/{registry}/collections/{collection}/versions/"
         return self.api("POST", route, {"version": version_id, "aliases": list(aliases)})
 
     def resolve(self, path: str) -> dict:
-        return self.api("GET", "resolve/", query={"path": path})
+        found = self.api("GET", "resolve/", query={"path": path})
+        if "redirected_from" in found:
+            warnings.warn(
+                f"{path} is a legacy Model Registry path; its model now lives at "
+                f"{found['path']}: use that path from now on.",
+                stacklevel=3,
+            )
+        return found
 
     def _linked_route(self, path: str) -> str:
         return self._route_of(self.resolve(path))

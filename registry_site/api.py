@@ -332,13 +332,15 @@ OPENAPI: dict[str, Any] = {
         "/orgs/{org}/teams/{team}/projects/{project}/runs/{run_id}/inputs/": _operation(
             "post",
             "Record a run's input",
-            "The run used the linked version at `path` (needs the viewer role or above).",
+            "The run used the linked version at `path` (needs the viewer role or above). A "
+            "migrated legacy Model Registry path is followed as `/resolve/` follows it.",
             [ORG, TEAM, PROJECT_NAME, RUN_ID],
             _json(
                 {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}
             ),
             {"type": "object"},
             ok="201",
+            errors=(400, 401, 403, 404, 409),
         ),
         "/orgs/{org}/teams/{team}/projects/{project}/artifacts/{artifact}/versions/": _operation(
             "post",

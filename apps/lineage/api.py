@@ -12,7 +12,7 @@ from apps.artifacts.lookups import project_for
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lineage.models import Run
 from apps.lineage.services import finish_run, record_input, start_run
-from apps.registries.paths import resolve_path
+from apps.registries.api import resolve_linked
 
 
 def run_json(run: Run) -> dict[str, Any]:
@@ -74,7 +74,7 @@ def inputs(request: HttpRequest, org: str, team: str, project: str, run_id: str)
     """Record that the run used the linked version at `path`; viewers and above may."""
     run = _run(request, org, team, project, run_id)
     path = str(json_body(request).get("path", ""))
-    link = resolve_path(request.user, path)
+    link, _ = resolve_linked(request, path)
     check(request.user, Action.DOWNLOAD, link)
     record_input(actor=request.user, run=run, version=link.version)
     return JsonResponse({"run": run.run_id, "used": path}, status=201)

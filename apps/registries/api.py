@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from apps.accounts.policy import Action, check, visible_registries
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.models import ArtifactVersion
-from apps.legacy.paths import NotMigrated, parse_legacy_path, resolve_legacy_path
+from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
@@ -167,6 +167,17 @@ def versions(request: HttpRequest, org: str, registry: str, collection: str) -> 
     )
 
 
+def resolve_linked(request: HttpRequest, path: str) -> tuple[Link, LegacyPath | None]:
+    """The live link at a Registry path, or at a legacy Model Registry path whose registered
+    model was migrated (then the legacy path too): 409 while it is not migrated yet."""
+    if (legacy := parse_legacy_path(path)) is None:
+        return resolve_path(request.user, path), None
+    try:
+        return resolve_legacy_path(request.user, legacy), legacy
+    except NotMigrated as error:
+        raise ApiError(409, "not_migrated", str(error)) from None
+
+
 @api_view("GET")
 def resolve(request: HttpRequest) -> JsonResponse:
     """The linked version a path names, with its file manifest; legacy Model Registry paths
@@ -176,14 +187,12 @@ def resolve(request: HttpRequest) -> JsonResponse:
         raise ApiError(
             400, "missing_path", "Pass ?path=<org>/<registry>/<collection>:<vN or alias>."
         )
-    if (legacy := parse_legacy_path(path)) is None:
-        return JsonResponse(link_json(resolve_path(request.user, path), with_files=True))
-    try:
-        link = resolve_legacy_path(request.user, legacy)
-    except NotMigrated as error:
-        raise ApiError(409, "not_migrated", str(error)) from None
-    # Say where the old path led, so clients can warn and callers can update their code.
-    return JsonResponse({**link_json(link, with_files=True), "redirected_from": str(legacy)})
+    link, legacy = resolve_linked(request, path)
+    found = link_json(link, with_files=True)
+    if legacy is not None:
+        # Say where the old path led, so clients can warn and callers can update their code.
+        found["redirected_from"] = str(legacy)
+    return JsonResponse(found)
 
 
 def _link(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:

@@ -116,12 +116,40 @@ def test_ordinary_paths_still_resolve(client, migrated, member):
     assert response.status_code == 200 and "redirected_from" not in response.json()
 
 
-def test_the_python_client_follows_a_legacy_path(client, migrated, member):
-    """The client resolves through the server and uses the path it answers with."""
-    from registry.client import split_version_path
+@pytest.mark.django_db(transaction=True)
+def test_scripts_written_before_the_move_keep_working(
+    live_server, migrated, member, monkeypatch, tmp_path, capsys
+):
+    """The client and the command download, use and alias a migrated model by its old path,
+    warned to use the new one; linking into the legacy registry is refused, saying where to."""
+    from apps.accounts.models import ApiToken
+    from apps.artifacts.storage import open_blob
+    from apps.lineage.models import RunInput
+    from registry.cli import main as cli
+    from registry.client import Client
 
-    found = resolve(client, member, "ml/model-registry/classifier:production").json()
-    assert split_version_path(found["path"]) == ("acme", "ml-mr-migrated", "classifier", "v1")
+    _, token = ApiToken.issue(member, "old script")
+    monkeypatch.setenv("REGISTRY_URL", live_server.url)
+    monkeypatch.setenv("REGISTRY_TOKEN", token)
+    monkeypatch.setenv("REGISTRY_CONFIG", str(tmp_path / "unused.json"))
+    old = "ml/model-registry/classifier:production"
+    production = migrated.collections.get().aliases.get(name="production").link.version
+    client = Client()
+
+    with pytest.warns(UserWarning, match="acme/ml-mr-migrated/classifier:v1"):
+        run = client.start_run("acme/ml/mnist", job_type="evaluate")
+        folder = run.use_artifact(old).download(tmp_path / "out")
+    with open_blob(production.files.get(path="weights.bin").blob) as stored:
+        assert (folder / "weights.bin").read_bytes() == stored.read()
+    assert RunInput.objects.get(run__run_id=run.id).version == production
+
+    assert cli(["alias", old, "candidate"]) == 0
+    out, err = capsys.readouterr()
+    assert "acme/ml-mr-migrated/classifier:v1 now has candidate, production" in out
+    assert "registry: warning: ml/model-registry/classifier:production is a legacy" in err
+
+    assert cli(["link", "some-id", "acme/ml/model-registry/classifier"]) == 2
+    assert "link into the registry its team was migrated to" in capsys.readouterr().err
 
 
 # Before migration
