@@ -23,21 +23,26 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
 
-# The database worker runs background tasks (legacy registry migrations) beside the server.
-# Ctrl-C reaches both: the server stops, the worker finishes the task in hand and then stops
-# (press Ctrl-C again to cut it short; a migration resumes when started again). If the server
-# stops by itself, the worker is told to stop the same way. No autoreload for the worker: its
-# reloader would kill it mid-task on Ctrl-C, so restart `make run` after changing a task.
+# Serve with the database worker beside the server, which runs background tasks (legacy
+# registry migrations); $(1) is the environment of both. Ctrl-C reaches both: the server stops,
+# the worker finishes the task in hand and then stops (press Ctrl-C again to cut it short; a
+# migration resumes when started again). If the server stops by itself, the worker is told to
+# stop the same way. No autoreload for the worker: its reloader would kill it mid-task on
+# Ctrl-C, so restart after changing a task.
+define serve
+$(1) $(PY) manage.py db_worker --no-reload & \
+worker=$$!; \
+trap 'trap - EXIT; wait $$worker; exit 130' INT; \
+trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+$(1) $(PY) manage.py runserver $(HOST):$(PORT)
+endef
+
 run: $(RUN_STAMP)
 	mkdir -p var
 	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl-C stops both)"
-	$(LOCAL_ENV) $(PY) manage.py db_worker --no-reload & \
-	worker=$$!; \
-	trap 'trap - EXIT; wait $$worker; exit 130' INT; \
-	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
-	$(LOCAL_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	$(call serve,$(LOCAL_ENV))
 
 # The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
 # and the database that points into it start empty on each run.
@@ -55,7 +60,7 @@ run-s3: $(TEST_STAMP)
 	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py migrate --noinput && \
 	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py seed_demo && \
 	echo "Serving on http://$(HOST):$(PORT)/ with files in S3 at 127.0.0.1:$(S3_PORT)" && \
-	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	( $(call serve,$(S3_ENV) $(LOCAL_ENV)) )
 
 # The suite runs on SQLite, then again on PostgreSQL when DATABASE_URL names one.
 test: $(TEST_STAMP)
