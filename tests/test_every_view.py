@@ -35,9 +35,9 @@ VIEWS = [
     (f"{COL}/v0/tags/", {"POST"}),
     (f"{COL}/v0/unlink/", {"POST"}),
     ("/orgs/acme/legacy/", {"GET"}),
-    ("/orgs/acme/legacy/teams/ml/", {"GET"}),
-    ("/orgs/acme/legacy/teams/ml/classifier/", {"GET"}),
-    ("/orgs/acme/legacy/teams/ml/classifier/v0/", {"GET"}),
+    ("/orgs/acme/legacy/teams/ml/", {"GET", "POST"}),
+    ("/orgs/acme/legacy/teams/ml/classifier/", {"GET", "POST"}),
+    ("/orgs/acme/legacy/teams/ml/classifier/v0/", {"GET", "POST"}),
     ("/orgs/acme/legacy/migration/", {"GET"}),
     ("/orgs/acme/legacy/migration/ml/", {"GET", "POST"}),
 ]

@@ -60,6 +60,8 @@ class Action(StrEnum):
     WRITE_PROJECT = "write_project"  # log versions, start runs
     # On a team's legacy Model Registry.
     VIEW_LEGACY = "view_legacy"
+    EDIT_LEGACY = "edit_legacy"  # register models, link versions, ordinary aliases, tags, cards
+    SET_LEGACY_PROTECTED = "set_legacy_protected"  # put protected aliases on or off versions
     MIGRATE_LEGACY = "migrate_legacy"  # see the migration plan and start it
 
 
@@ -129,14 +131,19 @@ def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
 
 
 def team_role(user: Any, team_id: int) -> TeamRole | None:
+    """The user's role in the team, or None; remembered for the request like the
+    organization role."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    role = (
-        TeamMembership.objects.filter(team_id=team_id, user=user)
-        .values_list("role", flat=True)
-        .first()
-    )
-    return TeamRole(role) if role else None
+    roles = user.__dict__.setdefault("_team_roles", {})
+    if team_id not in roles:
+        role = (
+            TeamMembership.objects.filter(team_id=team_id, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+        roles[team_id] = TeamRole(role) if role else None
+    return roles[team_id]
 
 
 def registry_of(target: Registry | Collection | Link | Alias) -> Registry:
@@ -277,14 +284,30 @@ def _check_project(user: Any, action: Action, project: Project) -> None:
 
 
 def _check_team(user: Any, action: Action, team: Team) -> None:
-    """A team's legacy Model Registry is the team's own: its members see it, its admins (and
-    organization admins) migrate it."""
+    """A team's legacy Model Registry is the team's own: its members see it, its members and
+    admins change it, its registry admins and team admins handle protected aliases, and its
+    team admins migrate it; organization admins may do all of that."""
     if organization_role(user, team.organization_id) == OrganizationRole.ADMIN:
         return
     role = team_role(user, team.pk)
     if role is None:
         raise Http404("No such team.")
     if action == Action.VIEW_LEGACY:
+        return
+    if action == Action.EDIT_LEGACY:
+        if role == TeamRole.VIEWER:
+            raise PermissionDenied(
+                f"Changing the legacy Model Registry of team {team.name} needs the member or "
+                "admin role in the team; you are a viewer."
+            )
+        return
+    if action == Action.SET_LEGACY_PROTECTED:
+        if role != TeamRole.ADMIN and not team.legacy_admins.filter(user=user).exists():
+            raise PermissionDenied(
+                f"Protected aliases in team {team.name}'s Model Registry are put on and taken "
+                "off by its registry admins or the team's admins; you are a "
+                f"{role.label.lower()}."
+            )
         return
     if action == Action.MIGRATE_LEGACY:
         if role != TeamRole.ADMIN:

@@ -1,6 +1,7 @@
 """Changes to a team's legacy Model Registry, each with its history entry, until it is migrated.
 
-The legacy registry has no pages that write: these load it (the demo, imports, tests), and each
+The legacy pages write through these, as do the demo and imports. A person's change is checked
+through the policy; no actor means an import, which copies what was decided elsewhere. Each
 refuses once the team's migration has started, so what was migrated cannot drift from what stays.
 """
 
@@ -15,7 +16,8 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from apps.accounts.models import OrganizationRole, Team, TeamRole
+from apps.accounts.models import Team
+from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion
 from apps.legacy.models import (
     LegacyAction,
@@ -63,18 +65,19 @@ def check_writable(team: Team) -> None:
     )
 
 
-def may_manage_protected(actor: Any, team: Team) -> bool:
-    """Registry admins manage protected aliases, and so do team and organization admins, who
-    choose the registry admins. No actor means an import, which copies what was decided."""
-    if actor is None:
-        return True
-    if not getattr(actor, "is_authenticated", False):
-        return False
-    return (
-        team.legacy_admins.filter(user=actor).exists()
-        or team.memberships.filter(user=actor, role=TeamRole.ADMIN).exists()
-        or team.organization.memberships.filter(user=actor, role=OrganizationRole.ADMIN).exists()
-    )
+def _check(actor: Any, action: Action, team: Team) -> None:
+    if actor is not None:
+        check(actor, action, team)
+
+
+def _check_alias(actor: Any, team: Team, name: str) -> None:
+    """Protected aliases need more than the edit role; `latest` is nobody's to move."""
+    validate_alias(name)
+    if team.legacy_protected.filter(name=name).exists():
+        try:
+            _check(actor, Action.SET_LEGACY_PROTECTED, team)
+        except PermissionDenied as error:
+            raise PermissionDenied(f"{name} is a protected alias. {error}") from None
 
 
 def _event(
@@ -105,6 +108,7 @@ def register_model(
     at: datetime | None = None,
 ) -> LegacyRegisteredModel:
     """A new registered model; `at` backdates it and its history entries."""
+    _check(actor, Action.EDIT_LEGACY, team)
     check_writable(team)
     # It becomes a collection of the same name, so the collection rules apply now.
     validate_collection_name(name)
@@ -146,6 +150,7 @@ def link_version(
         .select_related("team")
         .get(pk=registered_model.pk)
     )
+    _check(actor, Action.EDIT_LEGACY, model.team)
     check_writable(model.team)
     if not version.is_committed:
         raise ValidationError(
@@ -188,20 +193,28 @@ def set_alias(
 ) -> None:
     """Put an alias on a version, moving it from the version that held it.
 
-    Not `latest`, which moves by itself; protected aliases need a registry admin (see
-    `may_manage_protected`).
+    Not `latest`, which moves by itself; protected aliases need a registry admin.
     """
-    model = model_version.registered_model
-    check_writable(model.team)
-    validate_alias(name)
-    if model.team.legacy_protected.filter(name=name).exists() and not may_manage_protected(
-        actor, model.team
-    ):
-        raise PermissionDenied(
-            f"{name} is a protected alias in team {model.team.name}'s Model Registry: only "
-            "its registry admins (or team admins) may put it on a version."
-        )
+    team = model_version.registered_model.team
+    _check(actor, Action.EDIT_LEGACY, team)
+    check_writable(team)
+    _check_alias(actor, team, name)
     _place_alias(actor, model_version, name, at)
+
+
+@transaction.atomic
+def remove_alias(*, actor: Any, model_version: LegacyModelVersion, name: str) -> None:
+    """Take an alias off a version; protected aliases need a registry admin."""
+    model = model_version.registered_model
+    _check(actor, Action.EDIT_LEGACY, model.team)
+    check_writable(model.team)
+    _check_alias(actor, model.team, name)
+    deleted, _ = model_version.aliases.filter(name=name).delete()
+    if not deleted:
+        raise ValidationError(
+            f"v{model_version.number} of {model.name} has no alias {name!r}.", code="no_alias"
+        )
+    _event(model, LegacyAction.ALIAS_REMOVE, actor, None, version=model_version.number, alias=name)
 
 
 def _place_alias(
@@ -238,6 +251,7 @@ def tag_version(
 ) -> list[str]:
     """Add tags to a linked version; returns the ones that were new."""
     model = model_version.registered_model
+    _check(actor, Action.EDIT_LEGACY, model.team)
     check_writable(model.team)
     existing = set(model_version.tags.values_list("name", flat=True))
     added = [tag for tag in clean_tags(tags) if tag not in existing]
@@ -256,9 +270,25 @@ def describe(
     at: datetime | None = None,
 ) -> None:
     """Replace the registered model's description (its model card)."""
+    _check(actor, Action.EDIT_LEGACY, registered_model.team)
     check_writable(registered_model.team)
     if description == registered_model.description:
         return
     registered_model.description = description
     registered_model.save(update_fields=["description"])
     _event(registered_model, LegacyAction.DESCRIPTION, actor, at)
+
+
+@transaction.atomic
+def tag_model(
+    *, actor: Any, registered_model: LegacyRegisteredModel, tags: Iterable[str]
+) -> list[str]:
+    """Add tags to a registered model; returns the ones that were new."""
+    _check(actor, Action.EDIT_LEGACY, registered_model.team)
+    check_writable(registered_model.team)
+    existing = set(registered_model.tags.values_list("name", flat=True))
+    added = [tag for tag in clean_tags(tags) if tag not in existing]
+    for tag in added:
+        LegacyModelTag.objects.create(registered_model=registered_model, name=tag)
+        _event(registered_model, LegacyAction.TAG_ADD, actor, None, tag=tag)
+    return added

@@ -1,24 +1,31 @@
-"""The legacy Model Registry's pages: read-only, and after migration they say where things went.
+"""The legacy Model Registry's pages, as teams used it before the Registry, and after migration
+read-only pages that say where things went.
 
-A team's legacy registry is the team's own: its members see it, everyone else gets 404 (through
-the policy, as everywhere). Nothing here writes; changes went through `apps.legacy.services`
-until the team's migration started.
+A team's legacy registry is the team's own: its members see it and its members and admins change
+it (register models, link versions, aliases, tags, descriptions), everyone else gets 404 (through
+the policy, as everywhere). Changes go through `apps.legacy.services`, which refuse once the
+team's migration has started; the forms are not shown then.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import BadRequest, ValidationError
 from django.db.models import CharField, Count, Max, Value
 from django.db.models.functions import Concat
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, can, check, visible_teams
+from apps.legacy import services
+from apps.legacy.forms import LinkModelVersionForm, RegisterModelForm
 from apps.legacy.models import (
     LegacyAction,
     LegacyEvent,
@@ -28,6 +35,7 @@ from apps.legacy.models import (
     MigrationStatus,
 )
 from apps.lib.pagination import keyset_page
+from apps.registries.forms import AliasForm, DescriptionForm, TagForm
 from apps.registries.lookups import organization_for
 from apps.registries.models import Collection
 
@@ -155,10 +163,45 @@ def legacy_home(request: HttpRequest, org: str) -> HttpResponse:
     return render(request, "legacy/home.html", context)
 
 
-@require_GET
+def _writable(request: HttpRequest, team: Team) -> bool:
+    """Whether the page offers its forms: the user may change the team's legacy registry and
+    its migration has not started."""
+    migration = migration_of(team)
+    read_only = migration is not None and migration.is_read_only
+    return not read_only and can(request.user, Action.EDIT_LEGACY, team)
+
+
+def _saved(request: HttpRequest, message: str) -> HttpResponse:
+    """After a change, the page again by GET, saying what changed."""
+    messages.success(request, message)
+    return redirect(request.path)
+
+
+def _refused(request: HttpRequest, form: forms.Form, error: ValidationError) -> None:
+    """Show a service's refusal above the form; above the page too when the registry has just
+    turned read-only, since the page then shows no forms."""
+    for message in error.messages:
+        form.add_error(None, message)
+        if error.code == "read_only":
+            messages.error(request, message)
+
+
+@require_http_methods(["GET", "POST"])
 def legacy_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
-    """One team's registered models, protected aliases and registry admins."""
+    """One team's registered models, protected aliases and registry admins; POST registers a
+    model."""
     found = team_for(request, org, team)
+    form = RegisterModelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        check(request.user, Action.EDIT_LEGACY, found)
+        if form.is_valid():
+            try:
+                model = services.register_model(actor=request.user, team=found, **form.cleaned_data)
+            except ValidationError as error:
+                _refused(request, form, error)
+            else:
+                messages.success(request, f"Registered {model.name}.")
+                return redirect("legacy:model", org=org, team=found.slug, model=model.name)
     migration = migration_of(found)
     page = keyset_page(
         _with_version_counts(found.legacy_models.select_related("migrated_to__registry")),
@@ -181,9 +224,11 @@ def legacy_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
             for admin in found.legacy_admins.select_related("user").order_by("user__username")
         ],
         "can_migrate": can(request.user, Action.MIGRATE_LEGACY, found),
+        "can_edit": _writable(request, found),
+        "register_form": form,
         "registry_ui": settings.ENABLE_REGISTRY_UI,
     }
-    return render(request, "legacy/team.html", context)
+    return render(request, "legacy/team.html", context, status=400 if form.errors else 200)
 
 
 def describe_event(event: LegacyEvent) -> str:
@@ -199,10 +244,24 @@ def describe_event(event: LegacyEvent) -> str:
     return on
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpResponse:
-    """A registered model: its card, tags, versions in order and its history, newest first."""
+    """A registered model: its card, tags, versions in order and its history, newest first.
+
+    POST changes it, as the field `form` says: `link` a version, add `tags`, or `describe` it.
+    """
     found = model_for(request, org, team, model)
+    forms_on_page = {
+        "link_form": LinkModelVersionForm(model=found),
+        "tag_form": TagForm(),
+        "description_form": DescriptionForm(initial={"description": found.description}),
+    }
+    if request.method == "POST":
+        check(request.user, Action.EDIT_LEGACY, found.team)
+        posted, form = _model_change(request, found)
+        if form is None:
+            return _saved(request, posted)
+        forms_on_page[posted] = form
     protected = set(found.team.legacy_protected.values_list("name", flat=True))
     versions = keyset_page(
         found.versions.select_related("version__artifact__project__team", "linked_by")
@@ -234,16 +293,63 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         "next_versions": page_query(request, "cursor", versions.next_cursor),
         "events": history.items,
         "next_history": page_query(request, "history", history.next_cursor),
+        "can_edit": _writable(request, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
+        **forms_on_page,
     }
-    return render(request, "legacy/model.html", context)
+    errors = any(form.errors for form in forms_on_page.values())
+    return render(request, "legacy/model.html", context, status=400 if errors else 200)
 
 
-@require_GET
+def _model_change(
+    request: HttpRequest, model: LegacyRegisteredModel
+) -> tuple[str, forms.Form | None]:
+    """Make the change a model page posted: (what was done, None), or (the form's name, the
+    form with its errors)."""
+    kind = request.POST.get("form")
+    if kind == "link":
+        form = LinkModelVersionForm(request.POST, model=model)
+        name = "link_form"
+    elif kind == "tags":
+        form, name = TagForm(request.POST), "tag_form"
+    elif kind == "describe":
+        form, name = DescriptionForm(request.POST), "description_form"
+    else:
+        raise BadRequest("Say which change this is: form=link, tags or describe.")
+    if not form.is_valid():
+        return name, form
+    data = form.cleaned_data
+    try:
+        if kind == "link":
+            linked = services.link_version(
+                actor=request.user,
+                registered_model=model,
+                version=data["version"],
+                aliases=data["aliases"],
+            )
+            return f"Linked {data['version']} as {linked.label}.", None
+        if kind == "tags":
+            added = services.tag_model(
+                actor=request.user, registered_model=model, tags=data["tags"]
+            )
+            return f"Added tags: {', '.join(added) or 'none new'}.", None
+        services.describe(
+            actor=request.user, registered_model=model, description=data["description"]
+        )
+        return "Saved the description.", None
+    except ValidationError as error:
+        _refused(request, form, error)
+        return name, form
+
+
+@require_http_methods(["GET", "POST"])
 def legacy_version(
     request: HttpRequest, org: str, team: str, model: str, number: int
 ) -> HttpResponse:
-    """One version of a registered model; once migrated, its new page in the Registry."""
+    """One version of a registered model; once migrated, its new page in the Registry.
+
+    POST sets an alias (`alias`, moving it here), removes one (`remove`), or adds `tags`.
+    """
     found = model_for(request, org, team, model)
     if found.migrated_to is not None and settings.ENABLE_REGISTRY_UI:
         # The migration keeps numbers, so vN here is vN there.
@@ -266,6 +372,13 @@ def legacy_version(
         registered_model=found,
         number=number,
     )
+    forms_on_page = {"alias_form": AliasForm(), "tag_form": TagForm()}
+    if request.method == "POST":
+        check(request.user, Action.EDIT_LEGACY, found.team)
+        posted, form = _version_change(request, linked)
+        if form is None:
+            return _saved(request, posted)
+        forms_on_page[posted] = form
     protected = set(found.team.legacy_protected.values_list("name", flat=True))
     names = sorted(alias.name for alias in linked.aliases.all())
     events = list(
@@ -273,6 +386,7 @@ def legacy_version(
     )
     for event in events:
         event.summary = describe_event(event)
+    can_edit = _writable(request, found.team)
     context = {
         "organization": found.team.organization,
         "team": found.team,
@@ -284,6 +398,43 @@ def legacy_version(
         "tags": [tag.name for tag in linked.tags.all()],
         "events": events,
         "can_view_project": can(request.user, Action.VIEW_PROJECT, linked.version),
+        "can_edit": can_edit,
+        "can_set_protected": can_edit
+        and can(request.user, Action.SET_LEGACY_PROTECTED, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
+        **forms_on_page,
     }
-    return render(request, "legacy/version.html", context)
+    errors = any(form.errors for form in forms_on_page.values())
+    return render(request, "legacy/version.html", context, status=400 if errors else 200)
+
+
+def _version_change(
+    request: HttpRequest, linked: LegacyModelVersion
+) -> tuple[str, forms.Form | None]:
+    """Make the change a version page posted: (what was done, None), or (the form's name, the
+    form with its errors)."""
+    if "tags" in request.POST:
+        form = TagForm(request.POST)
+        if form.is_valid():
+            try:
+                added = services.tag_version(
+                    actor=request.user, model_version=linked, tags=form.cleaned_data["tags"]
+                )
+            except ValidationError as error:
+                _refused(request, form, error)
+            else:
+                return f"Added tags: {', '.join(added) or 'none new'}.", None
+        return "tag_form", form
+    remove = request.POST.get("remove")
+    form = AliasForm({"alias": remove} if remove else request.POST)
+    if form.is_valid():
+        name = form.cleaned_data["alias"]
+        try:
+            if remove:
+                services.remove_alias(actor=request.user, model_version=linked, name=name)
+                return f"Removed {name} from {linked.label}.", None
+            services.set_alias(actor=request.user, model_version=linked, name=name)
+            return f"{name} is on {linked.label} now.", None
+        except ValidationError as error:
+            _refused(request, form, error)
+    return "alias_form", form

@@ -174,7 +174,7 @@ def test_a_protected_alias_needs_a_registry_admin(model, team, project, member, 
     v0 = services.link_version(
         actor=member, registered_model=model, version=make_version(project, member)
     )
-    with pytest.raises(PermissionDenied, match="production is a protected alias"):
+    with pytest.raises(PermissionDenied, match=r"production is a protected alias\. Protected"):
         services.set_alias(actor=member, model_version=v0, name="production")
     with pytest.raises(PermissionDenied):
         services.link_version(
