@@ -379,8 +379,6 @@ def legacy_version(
         if form is None:
             return _saved(request, posted)
         forms_on_page[posted] = form
-    protected = set(found.team.legacy_protected.values_list("name", flat=True))
-    names = sorted(alias.name for alias in linked.aliases.all())
     events = list(
         found.events.select_related("actor").filter(data__version=number)[:VERSION_EVENTS]
     )
@@ -394,11 +392,13 @@ def legacy_version(
         "linked": linked,
         "version": linked.version,
         "status": status_of(found, migration_of(found.team)),
-        "alias_chips": [(name, name in protected) for name in names],
+        "aliases": sorted(alias.name for alias in linked.aliases.all()),
+        "protected": set(found.team.legacy_protected.values_list("name", flat=True)),
         "tags": [tag.name for tag in linked.tags.all()],
         "events": events,
         "can_view_project": can(request.user, Action.VIEW_PROJECT, linked.version),
         "can_edit": can_edit,
+        "can_set_aliases": can_edit,
         "can_set_protected": can_edit
         and can(request.user, Action.SET_LEGACY_PROTECTED, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,

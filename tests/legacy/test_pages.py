@@ -266,7 +266,8 @@ def test_the_version_page_shows_one_version(client, classifier, member):
     client.force_login(member)
     response = client.get(f"{MODEL}v1/")
     assert response.status_code == 200
-    assert response.context["alias_chips"] == [("production", True), ("staging", False)]
+    assert response.context["aliases"] == ["production", "staging"]
+    assert response.context["protected"] == {"production"}
     page = response.content.decode()
     assert "<code>ml/mnist/model:v1</code>" in page
     assert 'href="/orgs/acme/projects/ml/mnist/#version-' in page
