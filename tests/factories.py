@@ -15,6 +15,8 @@ from apps.accounts.models import (
 from apps.accounts.services import create_organization
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.artifacts.services import log_version
+from apps.legacy import services as legacy
+from apps.legacy.models import LegacyRegisteredModel
 from apps.registries.models import Link, Registry, RegistryGrant
 from apps.registries.services import create_registry, link_version
 
@@ -90,3 +92,24 @@ def grant(
     registry: Registry, role: str, *, user: User | None = None, team: Team | None = None
 ) -> RegistryGrant:
     return RegistryGrant.objects.create(registry=registry, user=user, team=team, role=role)
+
+
+def make_legacy_model(
+    project: Project,
+    actor: User,
+    name: str = "classifier",
+    aliases: list[list[str]] = ([],),
+    artifact: str = "model",
+    **kwargs: Any,
+) -> LegacyRegisteredModel:
+    """A registered model of the project's team with one new version linked per entry of
+    `aliases`, each carrying those aliases; `kwargs` go to `register_model`."""
+    model = legacy.register_model(actor=actor, team=project.team, name=name, **kwargs)
+    for names in aliases:
+        legacy.link_version(
+            actor=actor,
+            registered_model=model,
+            version=make_version(project, actor, name=artifact),
+            aliases=names,
+        )
+    return model

@@ -8,6 +8,7 @@ leak), PermissionDenied naming the role needed when they may see it but lack the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -82,23 +83,31 @@ REGISTRY_ACTION_ROLE = {
 }
 
 
-def organization_role(user: Any, organization_id: int) -> OrganizationRole | None:
-    """The user's role in the organization, or None for outsiders and anonymous users.
+def _remembered(user: Any, kind: str, key: int, look_up: Callable[[], str | None]):
+    """`look_up()` once per user object and key; the user object lives for one request, and a
+    page asks the policy many questions that need the same role. (Django's permission backend
+    caches the same way.)"""
+    roles = user.__dict__.setdefault(kind, {})
+    if key not in roles:
+        roles[key] = look_up()
+    return roles[key]
 
-    Remembered on the user object, which lives for one request: a page asks many questions
-    of the policy, each needing the role. (Django's permission backend caches the same way.)
-    """
+
+def organization_role(user: Any, organization_id: int) -> OrganizationRole | None:
+    """The user's role in the organization, or None for outsiders and anonymous users."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    roles = user.__dict__.setdefault("_organization_roles", {})
-    if organization_id not in roles:
-        role = (
+    role = _remembered(
+        user,
+        "_organization_roles",
+        organization_id,
+        lambda: (
             OrganizationMembership.objects.filter(organization_id=organization_id, user=user)
             .values_list("role", flat=True)
             .first()
-        )
-        roles[organization_id] = OrganizationRole(role) if role else None
-    return roles[organization_id]
+        ),
+    )
+    return OrganizationRole(role) if role else None
 
 
 def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
@@ -131,19 +140,20 @@ def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
 
 
 def team_role(user: Any, team_id: int) -> TeamRole | None:
-    """The user's role in the team, or None; remembered for the request like the
-    organization role."""
+    """The user's role in the team, or None."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    roles = user.__dict__.setdefault("_team_roles", {})
-    if team_id not in roles:
-        role = (
+    role = _remembered(
+        user,
+        "_team_roles",
+        team_id,
+        lambda: (
             TeamMembership.objects.filter(team_id=team_id, user=user)
             .values_list("role", flat=True)
             .first()
-        )
-        roles[team_id] = TeamRole(role) if role else None
-    return roles[team_id]
+        ),
+    )
+    return TeamRole(role) if role else None
 
 
 def registry_of(target: Registry | Collection | Link | Alias) -> Registry:

@@ -9,7 +9,9 @@ team's migration has started; the forms are not shown then.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -171,10 +173,28 @@ def _writable(request: HttpRequest, team: Team) -> bool:
     return not read_only and can(request.user, Action.EDIT_LEGACY, team)
 
 
-def _saved(request: HttpRequest, message: str) -> HttpResponse:
-    """After a change, the page again by GET, saying what changed."""
-    messages.success(request, message)
-    return redirect(request.path)
+# Makes the change a page posted to its target: (what was done, None), or (the form's name,
+# the form with its errors).
+Change = Callable[[HttpRequest, Any], tuple[str, forms.Form | None]]
+
+
+def _post(
+    request: HttpRequest, team: Team, forms_on_page: dict, change: Change, target: Any
+) -> HttpResponse | None:
+    """Make the change a page posted. Done, the page again by GET saying what changed; refused,
+    None, with the form and its errors put among the page's forms."""
+    check(request.user, Action.EDIT_LEGACY, team)
+    posted, form = change(request, target)
+    if form is None:
+        messages.success(request, posted)
+        return redirect(request.path)
+    forms_on_page[posted] = form
+    return None
+
+
+def _render(request: HttpRequest, template: str, context: dict, forms_on_page: dict):
+    errors = any(form.errors for form in forms_on_page.values())
+    return render(request, template, {**context, **forms_on_page}, status=400 if errors else 200)
 
 
 def _refused(request: HttpRequest, form: forms.Form, error: ValidationError) -> None:
@@ -256,12 +276,10 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         "tag_form": TagForm(),
         "description_form": DescriptionForm(initial={"description": found.description}),
     }
-    if request.method == "POST":
-        check(request.user, Action.EDIT_LEGACY, found.team)
-        posted, form = _model_change(request, found)
-        if form is None:
-            return _saved(request, posted)
-        forms_on_page[posted] = form
+    if request.method == "POST" and (
+        done := _post(request, found.team, forms_on_page, _model_change, found)
+    ):
+        return done
     protected = set(found.team.legacy_protected.values_list("name", flat=True))
     versions = keyset_page(
         found.versions.select_related("version__artifact__project__team", "linked_by")
@@ -295,17 +313,14 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         "next_history": page_query(request, "history", history.next_cursor),
         "can_edit": _writable(request, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
-        **forms_on_page,
     }
-    errors = any(form.errors for form in forms_on_page.values())
-    return render(request, "legacy/model.html", context, status=400 if errors else 200)
+    return _render(request, "legacy/model.html", context, forms_on_page)
 
 
 def _model_change(
     request: HttpRequest, model: LegacyRegisteredModel
 ) -> tuple[str, forms.Form | None]:
-    """Make the change a model page posted: (what was done, None), or (the form's name, the
-    form with its errors)."""
+    """The changes of a model page (a `Change`)."""
     kind = request.POST.get("form")
     if kind == "link":
         form = LinkModelVersionForm(request.POST, model=model)
@@ -373,12 +388,10 @@ def legacy_version(
         number=number,
     )
     forms_on_page = {"alias_form": AliasForm(), "tag_form": TagForm()}
-    if request.method == "POST":
-        check(request.user, Action.EDIT_LEGACY, found.team)
-        posted, form = _version_change(request, linked)
-        if form is None:
-            return _saved(request, posted)
-        forms_on_page[posted] = form
+    if request.method == "POST" and (
+        done := _post(request, found.team, forms_on_page, _version_change, linked)
+    ):
+        return done
     events = list(
         found.events.select_related("actor").filter(data__version=number)[:VERSION_EVENTS]
     )
@@ -398,21 +411,17 @@ def legacy_version(
         "events": events,
         "can_view_project": can(request.user, Action.VIEW_PROJECT, linked.version),
         "can_edit": can_edit,
-        "can_set_aliases": can_edit,
         "can_set_protected": can_edit
         and can(request.user, Action.SET_LEGACY_PROTECTED, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
-        **forms_on_page,
     }
-    errors = any(form.errors for form in forms_on_page.values())
-    return render(request, "legacy/version.html", context, status=400 if errors else 200)
+    return _render(request, "legacy/version.html", context, forms_on_page)
 
 
 def _version_change(
     request: HttpRequest, linked: LegacyModelVersion
 ) -> tuple[str, forms.Form | None]:
-    """Make the change a version page posted: (what was done, None), or (the form's name, the
-    form with its errors)."""
+    """The changes of a version page (a `Change`)."""
     if "tags" in request.POST:
         form = TagForm(request.POST)
         if form.is_valid():

@@ -45,9 +45,20 @@ def test_a_failed_write_stops_the_copy_with_its_error():
 
 def test_writing_behind_writes_everything_while_asking_the_kernel_to_flush(tmp_path, monkeypatch):
     monkeypatch.setattr(streams, "WRITE_BEHIND_BYTES", 1000)
+    asked = []
+    real_fadvise = os.posix_fadvise
+
+    def fadvise(fd, offset, length, advice):
+        asked.append((length, advice))
+        real_fadvise(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
     data = os.urandom(10_000)
     with (tmp_path / "out").open("wb") as out:
         copy_while_hashing(
             io.BytesIO(data).readinto, writing_behind(out), hashlib.sha256(), chunk_size=97
         )
     assert (tmp_path / "out").read_bytes() == data
+    # Each request covers all written so far, about every 1000 bytes.
+    lengths = [length for length, advice in asked if advice == os.POSIX_FADV_DONTNEED]
+    assert len(lengths) == 9 and lengths == sorted(lengths) and lengths[-1] <= len(data)

@@ -17,7 +17,7 @@ from apps.legacy.models import (
     LegacyRegistryAdmin,
     MigrationStatus,
 )
-from tests.factories import make_version
+from tests.factories import make_legacy_model, make_version
 
 ADMIN = "/admin/legacy"
 
@@ -27,17 +27,9 @@ def classifier(team, project, member):
     """Team ml's `classifier` with v0 and v1 (staging), a tag, and `production` protected."""
     LegacyProtectedAlias.objects.create(team=team, name="production")
     LegacyRegistryAdmin.objects.create(team=team, user=member)
-    model = services.register_model(
-        actor=member, team=team, name="classifier", description="card", tags=["vision"]
+    return make_legacy_model(
+        project, member, aliases=[[], ["staging"]], description="card", tags=["vision"]
     )
-    for aliases in ([], ["staging"]):
-        services.link_version(
-            actor=member,
-            registered_model=model,
-            version=make_version(project, member),
-            aliases=aliases,
-        )
-    return model
 
 
 @pytest.fixture

@@ -18,7 +18,14 @@ from apps.legacy.migration import migration_of
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import Registry
-from tests.factories import make_link, make_member, make_project, make_registry, make_version
+from tests.factories import (
+    make_legacy_model,
+    make_link,
+    make_member,
+    make_project,
+    make_registry,
+    make_version,
+)
 
 OVERVIEW = "/orgs/acme/legacy/migration/"
 TEAM = "/orgs/acme/legacy/migration/ml/"
@@ -29,14 +36,8 @@ def make_legacy_registry(team: Team, actor: User, models: dict[str, int]) -> Non
     """Registered models with that many versions each; `production` on each model's v0."""
     project = make_project(team)
     for name, versions in models.items():
-        model = services.register_model(actor=actor, team=team, name=name)
-        for number in range(versions):
-            services.link_version(
-                actor=actor,
-                registered_model=model,
-                version=make_version(project, actor, name=name),
-                aliases=["production"] if number == 0 else [],
-            )
+        aliases = [["production"], *[[] for _ in range(versions - 1)]]
+        make_legacy_model(project, actor, name, aliases=aliases[:versions], artifact=name)
 
 
 @pytest.fixture

@@ -12,7 +12,13 @@ from apps.legacy.models import MigrationStatus
 from apps.legacy.paths import LegacyPath, parse_legacy_path
 from apps.lib.validators import validate_registry_name
 from apps.registries.services import create_registry
-from tests.factories import make_organization, make_project, make_team, make_version
+from tests.factories import (
+    make_legacy_model,
+    make_organization,
+    make_project,
+    make_team,
+    make_version,
+)
 from tests.registries.test_api_read import bearer, error_of
 
 RESOLVE = "/api/v1/resolve/"
@@ -21,15 +27,7 @@ RESOLVE = "/api/v1/resolve/"
 @pytest.fixture
 def classifier(team, project, member):
     """Team ml's `classifier`: v0, v1 (production), v2 (latest)."""
-    model = services.register_model(actor=member, team=team, name="classifier")
-    for n in range(3):
-        services.link_version(
-            actor=member,
-            registered_model=model,
-            version=make_version(project, member),
-            aliases=["production"] if n == 1 else [],
-        )
-    return model
+    return make_legacy_model(project, member, aliases=[[], ["production"], []])
 
 
 @pytest.fixture

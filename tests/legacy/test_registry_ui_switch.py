@@ -11,9 +11,8 @@ from pathlib import Path
 import pytest
 from django.urls import get_resolver
 
-from apps.legacy import services
 from apps.legacy.migration import migrate_team
-from tests.factories import make_link, make_version
+from tests.factories import make_legacy_model, make_link, make_version
 from tests.registries.test_api_read import bearer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,10 +122,7 @@ def test_off_the_api_stays(client, linked, member, registry_ui_off):
 def test_off_the_legacy_pages_do_not_lead_back_to_the_registry(
     client, team, project, member, org_admin, registry_ui_off
 ):
-    model = services.register_model(actor=member, team=team, name="classifier")
-    services.link_version(
-        actor=member, registered_model=model, version=make_version(project, member)
-    )
+    make_legacy_model(project, member)
     migrate_team(team, actor=org_admin)
     client.force_login(member)
     for url in (LEGACY, f"{LEGACY}teams/ml/", f"{LEGACY}teams/ml/classifier/"):

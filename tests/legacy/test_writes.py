@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import TeamRole
-from apps.legacy import services
 from apps.legacy.migration import migration_of
 from apps.legacy.models import (
     LegacyAction,
@@ -14,7 +13,7 @@ from apps.legacy.models import (
     LegacyRegistryAdmin,
     MigrationStatus,
 )
-from tests.factories import make_member, make_project, make_team, make_version
+from tests.factories import make_legacy_model, make_member, make_project, make_team, make_version
 
 TEAM = "/orgs/acme/legacy/teams/ml/"
 MODEL = f"{TEAM}classifier/"
@@ -24,15 +23,7 @@ MODEL = f"{TEAM}classifier/"
 def classifier(team, project, member):
     """Team ml's `classifier`: v0, v1 (staging), v2 (latest); `production` is protected."""
     LegacyProtectedAlias.objects.create(team=team, name="production")
-    model = services.register_model(actor=member, team=team, name="classifier")
-    for n in range(3):
-        services.link_version(
-            actor=member,
-            registered_model=model,
-            version=make_version(project, member),
-            aliases=["staging"] if n == 1 else [],
-        )
-    return model
+    return make_legacy_model(project, member, aliases=[[], ["staging"], []])
 
 
 @pytest.fixture
