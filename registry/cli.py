@@ -96,10 +96,11 @@ def _run(args: argparse.Namespace) -> int:
                 description=args.description,
                 metadata=args.metadata,
                 metrics=args.metrics,
+                link_to=args.link,
+                aliases=args.alias,
             )
             print(f"Logged {args.name}:{version['version']} (id {version['id']}).")
-            if args.link:
-                linked = client.link(version, args.link, args.alias)
+            if linked := version.get("link"):
                 print(f"Linked as {linked['path']} {', '.join(linked['aliases'])}.")
         elif args.command == "link":
             linked = client.link(args.version, args.target, args.alias)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -17,6 +18,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
+
+# At most this many bytes of small files travel inside the manifest request (as base64), so that
+# logging them takes one request; the server takes JSON bodies of up to 1 MiB.
+INLINE_BYTES = 512 * 1024
 
 CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "registry.json"))
 
@@ -115,6 +120,12 @@ def split_version_path(path: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], ref or "latest"
 
 
+def _collection_route(target: str) -> str:
+    """The API route of a collection's versions, from `<org>/<registry>/<collection>`."""
+    org, registry, collection = split_collection_path(target)
+    return f"orgs/{org}/registries/{registry}/collections/{collection}/versions/"
+
+
 class Client:
     def __init__(self, url: str | None = None, token: str | None = None, progress=None) -> None:
         saved = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
@@ -175,8 +186,16 @@ class Client:
         metadata: dict | None = None,
         metrics: dict | None = None,
         run_id: str | None = None,
+        link_to: str | None = None,
+        aliases: list[str] = (),
     ) -> dict:
-        """Log a file or a folder as a version; only files the server lacks are sent."""
+        """Log a file or a folder as a version; only files the server lacks are sent.
+
+        With `link_to` (`<org>/<registry>/<collection>`), also link it, with `aliases`; the
+        answer then carries the link under "link". Small files travel inside the manifest, so
+        a version of small or already stored files is logged (and linked) in one request;
+        larger ones are uploaded after it, each streamed.
+        """
         org, team, proj = split_project(project)
         root = Path(path)
         if not root.exists():
@@ -184,11 +203,16 @@ class Client:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         by_sha: dict[str, Path] = {}
         manifest = []
+        inline_budget = INLINE_BYTES
         for file in files:
             relative = file.name if root.is_file() else file.relative_to(root).as_posix()
             digest = sha256_of(file)
+            entry = {"path": relative, "sha256": digest, "size": file.stat().st_size}
+            if digest not in by_sha and entry["size"] <= inline_budget:
+                entry["content"] = base64.b64encode(file.read_bytes()).decode()
+                inline_budget -= entry["size"]
             by_sha.setdefault(digest, file)
-            manifest.append({"path": relative, "sha256": digest, "size": file.stat().st_size})
+            manifest.append(entry)
         body: dict[str, Any] = {"type": type, "files": manifest, "description": description}
         if metadata is not None:
             body["metadata"] = metadata
@@ -196,12 +220,21 @@ class Client:
             body["metrics"] = metrics
         if run_id:
             body["run"] = run_id
-        route = f"orgs/{org}/teams/{team}/projects/{proj}/artifacts/{name}/versions/"
-        version = self.api("POST", route, body)
+        if link_to:
+            collection = _collection_route(link_to)
+            log = {"project": project, "name": name, **body}
+            version = self.api("POST", collection, {"log": log, "aliases": list(aliases)})
+            if version["link"] is not None:
+                return version
+        else:
+            route = f"orgs/{org}/teams/{team}/projects/{proj}/artifacts/{name}/versions/"
+            version = self.api("POST", route, body)
         for blob in version["missing"]:
             self._upload(by_sha[blob["sha256"]], blob)
         if version["state"] != "committed":
             version = self.api("POST", f"versions/{version['id']}/commit/")
+        if link_to:
+            version["link"] = self.link(version, link_to, aliases)
         return version
 
     def _upload(self, file: Path, blob: dict) -> None:
@@ -221,9 +254,8 @@ class Client:
 
     def link(self, version: dict | str, target: str, aliases: list[str] = ()) -> dict:
         """Link a logged version into `<org>/<registry>/<collection>`."""
-        org, registry, collection = split_collection_path(target)
         version_id = version["id"] if isinstance(version, dict) else version
-        route = f"orgs/{org}/registries/{registry}/collections/{collection}/versions/"
+        route = _collection_route(target)
         return self.api("POST", route, {"version": version_id, "aliases": list(aliases)})
 
     def resolve(self, path: str) -> dict:

@@ -107,6 +107,35 @@ NUMBER = {
     "schema": {"type": "integer", "minimum": 0},
 }
 LINKED_PARAMS = [ORG, REGISTRY, COLLECTION, NUMBER]
+MANIFEST = {
+    "type": "object",
+    "required": ["type", "files"],
+    "properties": {
+        "type": {"type": "string"},
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "sha256", "size"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "sha256": {"type": "string"},
+                    "size": {"type": "integer", "minimum": 0},
+                    "content": {
+                        "type": "string",
+                        "contentEncoding": "base64",
+                        "description": "The file's bytes, for small files (the body is at most "
+                        "1 MiB).",
+                    },
+                },
+            },
+        },
+        "description": {"type": "string"},
+        "metadata": {"type": "object"},
+        "metrics": {"type": "object"},
+        "run": {"type": "string"},
+    },
+}
 LINKED_VERSION = {"$ref": "#/components/schemas/LinkedVersion"}
 RUN = {"$ref": "#/components/schemas/Run"}
 VERSION = {"$ref": "#/components/schemas/Version"}
@@ -346,33 +375,11 @@ OPENAPI: dict[str, Any] = {
             "post",
             "Log a version: send the manifest",
             "Phase one. Answers 201 with the blobs to upload, or 200 with the latest version when "
-            "the content is identical to it. The same manifest again resumes the upload.",
+            "the content is identical to it. The same manifest again resumes the upload. Files "
+            "sent inline (`content`, base64) are stored at once: when nothing is left to upload, "
+            "the version is committed in this one request.",
             [ORG, TEAM, PROJECT_NAME, _path_param("artifact", "Artifact name.")],
-            _json(
-                {
-                    "type": "object",
-                    "required": ["type", "files"],
-                    "properties": {
-                        "type": {"type": "string"},
-                        "files": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["path", "sha256", "size"],
-                                "properties": {
-                                    "path": {"type": "string"},
-                                    "sha256": {"type": "string"},
-                                    "size": {"type": "integer", "minimum": 0},
-                                },
-                            },
-                        },
-                        "description": {"type": "string"},
-                        "metadata": {"type": "object"},
-                        "metrics": {"type": "object"},
-                        "run": {"type": "string"},
-                    },
-                }
-            ),
+            _json(MANIFEST),
             VERSION,
             ok="201",
         ),
@@ -536,16 +543,29 @@ OPENAPI["paths"]["/orgs/{org}/registries/{registry}/collections/{collection}/"].
 OPENAPI["paths"]["/orgs/{org}/registries/{registry}/collections/{collection}/versions/"].update(
     _operation(
         "post",
-        "Link a version",
+        "Link a version, or log one and link it",
         "Point the collection at a logged version (its `id`), creating the collection if it is "
-        "missing; linking the same version again adds the new aliases (200 instead of 201).",
+        "missing; linking the same version again adds the new aliases (200 instead of 201). "
+        "Or send `log`, a manifest with its project and name, to log and link in one request "
+        "when every file comes inline or is stored already: all or nothing, answered with the "
+        "version and its `link` (201, or 200 if this content was linked already). If files are "
+        "still missing, the version stays pending and unlinked (202): upload them, commit, then "
+        "link by id.",
         [ORG, REGISTRY, COLLECTION],
         _json(
             {
                 "type": "object",
-                "required": ["version"],
                 "properties": {
                     "version": {"type": "string", "format": "uuid"},
+                    "log": {
+                        **MANIFEST,
+                        "required": ["project", "name", *MANIFEST["required"]],
+                        "properties": {
+                            "project": {"type": "string", "example": "acme/ml/mnist"},
+                            "name": {"type": "string"},
+                            **MANIFEST["properties"],
+                        },
+                    },
                     "aliases": {"type": "array", "items": {"type": "string"}},
                 },
             }

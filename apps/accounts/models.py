@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -163,6 +164,9 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+LAST_USE_RESOLUTION = timedelta(minutes=5)
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self) -> ApiTokenQuerySet:
         """Tokens neither revoked nor expired."""
@@ -192,6 +196,14 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
+
+    def record_use(self) -> None:
+        """Note that the token was used, at most once per LAST_USE_RESOLUTION: a read must not
+        write on every request, and "last used" is read in minutes, not milliseconds."""
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USE_RESOLUTION:
+            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
 
     @classmethod
     def issue(cls, user: User, name: str, expires_at=None) -> tuple[ApiToken, str]:

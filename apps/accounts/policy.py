@@ -128,15 +128,27 @@ def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
         .filter(Q(user=user) | Q(team__memberships__user=user))
         .values_list("role", flat=True)
     ]
-    if registry.visibility == Visibility.ORGANIZATION:
-        baseline = RegistryRole(registry.baseline_role)
-        if (
-            org_role == OrganizationRole.VIEWER
-            and ROLE_RANK[baseline] > ROLE_RANK[RegistryRole.VIEWER]
-        ):
-            baseline = RegistryRole.VIEWER
+    if baseline := _baseline_role(org_role, registry):
         roles.append(baseline)
     return max(roles, key=ROLE_RANK.__getitem__, default=None)
+
+
+def _baseline_role(org_role: OrganizationRole, registry: Registry) -> RegistryRole | None:
+    """What every organization member holds on an organization-visible registry (capped at
+    viewer for organization viewers); nothing on a restricted one."""
+    if registry.visibility != Visibility.ORGANIZATION:
+        return None
+    baseline = RegistryRole(registry.baseline_role)
+    if org_role == OrganizationRole.VIEWER and ROLE_RANK[baseline] > ROLE_RANK[RegistryRole.VIEWER]:
+        return RegistryRole.VIEWER
+    return baseline
+
+
+def _baseline_allows(user: Any, registry: Registry, action: Action) -> bool:
+    """Whether the baseline role alone allows a read, sparing the grants query: most reads
+    are by members of an organization-visible registry."""
+    org_role = organization_role(user, registry.organization_id)
+    return org_role is not None and role_allows(_baseline_role(org_role, registry), action)
 
 
 def team_role(user: Any, team_id: int) -> TeamRole | None:
@@ -342,6 +354,9 @@ def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:
 
 def _check_registry(user: Any, action: Action, target: Any) -> None:
     registry = registry_of(target)
+    # Reads touch no protected alias: the baseline may settle them before any grant is read.
+    if action in (Action.VIEW, Action.DOWNLOAD) and _baseline_allows(user, registry, action):
+        return
     role = effective_role(user, registry)
     if role is None:
         raise Http404("No such registry.")

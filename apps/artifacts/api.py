@@ -11,6 +11,8 @@ missing; identical content to the latest version comes back committed, with noth
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -20,8 +22,8 @@ from django.urls import reverse
 
 from apps.accounts.policy import Action, check
 from apps.artifacts.lookups import project_for
-from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, VersionState
-from apps.artifacts.services import FileSpec, begin_version, commit_version
+from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, Project, VersionState
+from apps.artifacts.services import FileSpec, begin_version, commit_version, complete_version
 from apps.artifacts.storage import presigned_upload, store_blob
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.validators import validate_sha256
@@ -57,45 +59,82 @@ def _upload_target(request: HttpRequest, spec) -> dict[str, Any]:
     }
 
 
-def _files(data: dict[str, Any]) -> list[FileSpec]:
+def manifest(data: dict[str, Any]) -> tuple[list[FileSpec], dict[str, bytes]]:
+    """The manifest's files, and the bytes of those sent inline (by sha256).
+
+    A file may carry its bytes as base64 `content`, so that small files are logged in the
+    same request as their manifest; the bytes are checked against sha256 and size on storing.
+    """
     files = data.get("files")
     if not isinstance(files, list):
         raise ApiError(400, "invalid_manifest", "'files' must be a list of {path, sha256, size}.")
-    specs = []
+    specs, contents = [], {}
     for item in files:
-        if not isinstance(item, dict) or set(item) != {"path", "sha256", "size"}:
+        keys = set(item) if isinstance(item, dict) else set()
+        if not REQUIRED_FILE_KEYS <= keys <= REQUIRED_FILE_KEYS | {"content"} or not (
+            isinstance(item["path"], str) and isinstance(item["sha256"], str)
+        ):
             raise ApiError(
                 400,
                 "invalid_manifest",
-                "Each file is an object with exactly path, sha256 and size.",
+                "Each file is an object with path and sha256 (strings) and size, and optionally "
+                "its bytes as base64 content.",
             )
-        specs.append(FileSpec(item["path"], item["sha256"], item["size"]))
-    return specs
+        spec = FileSpec(item["path"], item["sha256"], item["size"])
+        if "content" in item:
+            contents[spec.sha256] = _inline_bytes(spec, item["content"])
+        specs.append(spec)
+    return specs, contents
+
+
+REQUIRED_FILE_KEYS = frozenset({"path", "sha256", "size"})
+
+
+def _inline_bytes(spec: FileSpec, content: Any) -> bytes:
+    try:
+        return base64.b64decode(content, validate=True)
+    except (TypeError, ValueError, binascii.Error):
+        raise ApiError(
+            400,
+            "invalid_content",
+            f"The content of {spec.path!r} must be its bytes in standard base64.",
+        ) from None
+
+
+def log_details(project: Project, data: dict[str, Any]) -> dict[str, Any]:
+    """What a manifest says of the version besides its name and files, checked."""
+    run = None
+    if run_id := data.get("run"):
+        run = get_object_or_404(Run, project=project, run_id=str(run_id))
+    for key in ("metadata", "metrics"):
+        if key in data and not isinstance(data[key], dict):
+            raise ApiError(400, f"invalid_{key}", f"'{key}' must be a JSON object.")
+    return {
+        "artifact_type": data.get("type", ""),
+        "description": str(data.get("description", "")),
+        "metadata": data.get("metadata"),
+        "metrics": data.get("metrics"),
+        "run": run,
+    }
 
 
 @api_view("POST")
 def log_version(request: HttpRequest, org: str, team: str, project: str, artifact: str):
-    """Phase one: the manifest. Answers 201 with what to upload, or 200 when nothing is new."""
+    """The manifest, and the bytes of small files inline if the client likes. Answers 201 with
+    what is left to upload: nothing when every file came inline or is stored already, and the
+    version is then committed. Answers 200 when the content is the latest version's."""
     found = project_for(request.user, org, team, project)
     data = json_body(request)
-    run = None
-    if run_id := data.get("run"):
-        run = get_object_or_404(Run, project=found, run_id=str(run_id))
-    for key in ("metadata", "metrics"):
-        if key in data and not isinstance(data[key], dict):
-            raise ApiError(400, f"invalid_{key}", f"'{key}' must be a JSON object.")
+    files, contents = manifest(data)
     pending = begin_version(
         actor=request.user,
         project=found,
         name=str(data.get("name") or artifact),
-        artifact_type=data.get("type", ""),
-        files=_files(data),
-        description=str(data.get("description", "")),
-        metadata=data.get("metadata"),
-        metrics=data.get("metrics"),
-        run=run,
+        files=files,
+        **log_details(found, data),
     )
     status = 200 if pending.version.is_committed else 201
+    pending = complete_version(actor=request.user, pending=pending, sources=contents)
     return JsonResponse(version_json(request, pending.version, pending.missing), status=status)
 
 

@@ -269,6 +269,22 @@ def _hash_source(source: FileSource) -> tuple[str, int]:
     return hasher.hexdigest(), size
 
 
+def complete_version(
+    *, actor: Any, pending: PendingUpload, sources: Mapping[str, FileSource]
+) -> PendingUpload:
+    """Store the missing blobs whose bytes are at hand (`sources` by sha256), then commit the
+    version if nothing is left to send: the whole of logging in one step when the files are
+    small or already stored. Otherwise the version stays pending with what is still missing."""
+    for spec in pending.missing:
+        if spec.sha256 in sources:
+            with _open_source(sources[spec.sha256]) as stream:
+                store_blob(stream, sha256=spec.sha256, size=spec.size)
+    still_missing = [spec for spec in pending.missing if spec.sha256 not in sources]
+    if still_missing:
+        return PendingUpload(version=pending.version, missing=still_missing)
+    return PendingUpload(version=commit_version(actor=actor, version=pending.version), missing=[])
+
+
 def log_version(
     *,
     actor: Any,
@@ -294,10 +310,5 @@ def log_version(
         metrics=metrics,
         run=run,
     )
-    missing = {spec.sha256 for spec in pending.missing}
-    for path, spec in specs.items():
-        if spec.sha256 in missing:
-            missing.discard(spec.sha256)
-            with _open_source(files[path]) as stream:
-                store_blob(stream, sha256=spec.sha256, size=spec.size)
-    return commit_version(actor=actor, version=pending.version)
+    sources = {spec.sha256: files[path] for path, spec in specs.items()}
+    return complete_version(actor=actor, pending=pending, sources=sources).version

@@ -51,7 +51,7 @@ def authenticate(request: HttpRequest):
         raise ApiError(401, "revoked_token", "This token was revoked; create a new one.")
     if row.expires_at is not None and row.expires_at <= timezone.now():
         raise ApiError(401, "expired_token", "This token has expired; create a new one.")
-    ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+    row.record_use()
     return row.user
 
 

@@ -47,7 +47,9 @@ def _decode(cursor: str) -> tuple[Any, Any] | None:
 def keyset_page(
     queryset: QuerySet, *, field: str, descending: bool, cursor: str | None, size: int
 ) -> Page:
-    """One page of `queryset` ordered by `field` then pk; a bad cursor starts from the top."""
+    """One page of `queryset` ordered by `field` then pk; a bad cursor starts from the top.
+
+    `.values()` querysets page too, if their rows carry `pk` and `field`."""
     direction = "-" if descending else ""
     queryset = queryset.order_by(f"{direction}{field}", f"{direction}pk")
     if cursor and (position := _decode(cursor)) is not None:
@@ -60,10 +62,13 @@ def keyset_page(
     if len(rows) <= size:
         return Page(rows, None)
     last = rows[size - 1]
-    return Page(rows[:size], encode_cursor(_value_of(last, field), last.pk))
+    return Page(rows[:size], encode_cursor(_value_of(last, field), _value_of(last, "pk")))
 
 
 def _value_of(row: Any, field: str) -> Any:
+    """A field of a model instance (following `__`), or a key of a `.values()` row."""
+    if isinstance(row, dict):
+        return row[field]
     for part in field.split("__"):
         row = getattr(row, part)
     return row

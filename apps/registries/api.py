@@ -5,18 +5,22 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.policy import Action, check, visible_registries
+from apps.artifacts.api import log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
-from apps.artifacts.models import ArtifactVersion
+from apps.artifacts.lookups import project_for
+from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
+from apps.artifacts.services import PendingUpload, manifest_digest
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import organization_for, registry_for
-from apps.registries.models import Collection, Link, Registry
+from apps.registries.models import Alias, Collection, Link, Registry
 from apps.registries.paths import resolve_path
 
 PAGE_SIZE = 100
@@ -56,33 +60,67 @@ def collection_json(collection: Collection) -> dict[str, Any]:
     }
 
 
-def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
-    collection, version = link.collection, link.version
-    registry = collection.registry
-    artifact = version.artifact
-    data = {
-        "path": f"{registry.organization.slug}/{registry.slug}/{collection.name}:v{link.number}",
-        "version": f"v{link.number}",
-        "aliases": sorted(alias.name for alias in link.aliases.all()),
-        "source": f"{artifact.project.team.slug}/{artifact.project.name}/{artifact.name}"
-        f":v{version.number}",
-        "type": artifact.artifact_type,
-        "digest": version.digest,
-        "size": version.size,
-        "file_count": version.file_count,
-        "description": version.description,
-        "metadata": version.metadata,
-        "metrics": version.metrics,
-        "tags": [tag.name for tag in version.tags.all()],
-        "linked_at": link.linked_at.isoformat(),
-        "linked_by": link.linked_by.get_username() if link.linked_by else None,
-    }
+def links_json(rows: list[dict[str, Any]], *, with_files: bool = False) -> list[dict[str, Any]]:
+    """The API's view of linked versions, from `Link.objects.described()` rows; their aliases,
+    tags and (if asked) files come in one query each, however many rows there are."""
+    if not rows:
+        return []
+    aliases = _grouped(
+        Alias.objects.filter(link_id__in=[row["pk"] for row in rows])
+        .order_by("name")
+        .values_list("link_id", "name")
+    )
+    version_ids = {row["version_id"] for row in rows}
+    tags = _grouped(
+        VersionTag.objects.filter(version_id__in=version_ids)
+        .order_by("name")
+        .values_list("version_id", "name")
+    )
+    files = {}
     if with_files:
-        data["files"] = [
-            {"path": entry.path, "size": entry.size, "sha256": entry.blob_id}
-            for entry in version.files.all()
-        ]
-    return data
+        files = _grouped(
+            ManifestEntry.objects.filter(version_id__in=version_ids)
+            .order_by("path")
+            .values_list("version_id", "path", "size", "blob_id"),
+            lambda path, size, sha256: {"path": path, "size": size, "sha256": sha256},
+        )
+    found = []
+    for row in rows:
+        data = {
+            "path": f"{row['organization_slug']}/{row['registry_slug']}/{row['collection_name']}"
+            f":v{row['number']}",
+            "version": f"v{row['number']}",
+            "aliases": aliases.get(row["pk"], []),
+            "source": f"{row['team_slug']}/{row['project_name']}/{row['artifact_name']}"
+            f":v{row['version_number']}",
+            "type": row["artifact_type"],
+            "digest": row["digest"],
+            "size": row["size"],
+            "file_count": row["file_count"],
+            "description": row["description"],
+            "metadata": row["metadata"],
+            "metrics": row["metrics"],
+            "tags": tags.get(row["version_id"], []),
+            "linked_at": row["linked_at"].isoformat(),
+            "linked_by": row["linked_by_name"],
+        }
+        if with_files:
+            data["files"] = files.get(row["version_id"], [])
+        found.append(data)
+    return found
+
+
+def _grouped(pairs, shape=lambda value: value) -> dict[Any, list]:
+    """`(key, *values)` rows as {key: [shape(*values), …]}, in query order."""
+    grouped: dict[Any, list] = {}
+    for key, *values in pairs:
+        grouped.setdefault(key, []).append(shape(*values))
+    return grouped
+
+
+def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
+    """One linked version, read afresh (after a change, say)."""
+    return links_json(list(Link.objects.filter(pk=link.pk).described()), with_files=with_files)[0]
 
 
 @api_view("GET")
@@ -119,8 +157,19 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
 
 
 def _collection(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
-    found = registry_for(request.user, org, registry)
-    return get_object_or_404(found.collections.select_related("registry__organization"), name=name)
+    """The collection with its registry, in one query; 404 alike for missing and hidden."""
+    found = Collection.objects.select_related("registry__organization").filter(
+        registry__organization__slug=org, registry__slug=registry, name=name
+    )
+    collection = found.first()
+    missing = Http404(f"No collection {name} in {org}/{registry}, or you may not see it.")
+    if collection is None:
+        raise missing
+    try:
+        check(request.user, Action.VIEW, collection)
+    except Http404:
+        raise missing from None
+    return collection
 
 
 @api_view("GET", "PATCH")
@@ -148,23 +197,14 @@ def versions(request: HttpRequest, org: str, registry: str, collection: str) -> 
     if request.method == "POST":
         return _link(request, org, registry, collection)
     found = _collection(request, org, registry, collection)
-    links = (
-        found.links.live()
-        .select_related(
-            "collection__registry__organization", "version__artifact__project__team", "linked_by"
-        )
-        .prefetch_related("aliases", "version__tags")
-    )
     page = keyset_page(
-        links,
+        found.links.live().described(),
         field="number",
         descending=True,
         cursor=request.GET.get("cursor"),
         size=_page_size(request),
     )
-    return JsonResponse(
-        {"versions": [link_json(link) for link in page.items], "next": page.next_cursor}
-    )
+    return JsonResponse({"versions": links_json(page.items), "next": page.next_cursor})
 
 
 def resolve_linked(request: HttpRequest, path: str) -> tuple[Link, LegacyPath | None]:
@@ -201,16 +241,20 @@ def _link(request: HttpRequest, org: str, registry: str, collection: str) -> Jso
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise ApiError(400, "invalid_aliases", "'aliases' must be a list of strings.")
+    existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
+    if "log" in data:
+        return _log_and_link(request, target, collection, data["log"], aliases, existing)
     try:
         uid = uuid.UUID(str(data.get("version", "")))
     except ValueError as error:
         raise ApiError(
-            400, "invalid_version", "'version' must be the id a logged version was given."
+            400,
+            "invalid_version",
+            "'version' must be the id a logged version was given (or send 'log' instead).",
         ) from error
     version = get_object_or_404(
         ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
     )
-    existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
     existed = existing.filter(version=version).exists()
     link = services.link_version(
         actor=request.user,
@@ -219,23 +263,61 @@ def _link(request: HttpRequest, org: str, registry: str, collection: str) -> Jso
         collection_name=collection,
         aliases=aliases,
     )
-    return JsonResponse(link_json(_fresh(link), with_files=False), status=200 if existed else 201)
+    return JsonResponse(link_json(link), status=200 if existed else 201)
 
 
-def _fresh(link: Link) -> Link:
-    return (
-        Link.objects.select_related(
-            "collection__registry__organization", "version__artifact__project__team", "linked_by"
-        )
-        .prefetch_related("aliases", "version__tags", "version__files")
-        .get(pk=link.pk)
+def _log_and_link(
+    request: HttpRequest,
+    registry: Registry,
+    collection: str,
+    log: Any,
+    aliases: list[str],
+    existing: QuerySet[Link],
+) -> JsonResponse:
+    """Log a version and link it in one request, when its files are small enough to come inline
+    or are stored already. Answers the logged version with its `link`: 201 when linked now,
+    200 when this content was linked already, 202 when files are still to be uploaded (the
+    version is then pending and unlinked: upload, commit, then link it by id)."""
+    if not isinstance(log, dict):
+        raise ApiError(400, "invalid_log", "'log' must be an object: a version's manifest.")
+    org, team, project = _project_path(log.get("project"))
+    found = project_for(request.user, org, team, project)
+    files, contents = manifest(log)
+    name = str(log.get("name", ""))
+    existed = existing.filter(
+        version__artifact__project=found,
+        version__artifact__name=name,
+        version__digest=manifest_digest(files),
+    ).exists()
+    result = services.log_and_link(
+        actor=request.user,
+        manifest={"project": found, "name": name, "files": files, **log_details(found, log)},
+        sources=contents,
+        registry=registry,
+        collection_name=collection,
+        aliases=aliases,
     )
+    if isinstance(result, PendingUpload):
+        found_json = version_json(request, result.version, result.missing)
+        return JsonResponse({**found_json, "link": None}, status=202)
+    logged = version_json(request, result.version)
+    return JsonResponse({**logged, "link": link_json(result)}, status=200 if existed else 201)
+
+
+def _project_path(path: Any) -> tuple[str, str, str]:
+    parts = path.split("/") if isinstance(path, str) else []
+    if len(parts) != 3 or not all(parts):
+        raise ApiError(400, "invalid_project", "'project' must be written <org>/<team>/<project>.")
+    return parts[0], parts[1], parts[2]
 
 
 def _linked(request: HttpRequest, org: str, registry: str, collection: str, number: int) -> Link:
+    """The live link, with what the services and the policy read of it, or 404."""
     found = _collection(request, org, registry, collection)
-    link = get_object_or_404(found.links.live(), number=number)
-    return _fresh(link)
+    links = found.links.live().select_related("version__artifact__project__team")
+    link = get_object_or_404(links, number=number)
+    link.collection = found
+    return link
 
 
 @api_view("GET", "PATCH", "DELETE")
@@ -243,6 +325,8 @@ def linked_version(
     request: HttpRequest, org: str, registry: str, collection: str, number: int
 ) -> JsonResponse:
     """GET one linked version with its files; PATCH its description or metadata; DELETE unlinks."""
+    if request.method == "GET":
+        return JsonResponse(_read_linked(request, org, registry, collection, number))
     link = _linked(request, org, registry, collection, number)
     if request.method == "DELETE":
         services.unlink(actor=request.user, link=link)
@@ -264,8 +348,17 @@ def linked_version(
             description=data.get("description"),
             metadata=data.get("metadata"),
         )
-        link = _fresh(link)
     return JsonResponse(link_json(link, with_files=True))
+
+
+def _read_linked(request: HttpRequest, org: str, registry: str, collection: str, number: int):
+    """A linked version with its files, read once: the collection (for the policy), then the
+    link as a plain row."""
+    found = _collection(request, org, registry, collection)
+    rows = list(found.links.live().filter(number=number).described())
+    if not rows:
+        raise Http404(f"{collection} has no version v{number}.")
+    return links_json(rows, with_files=True)[0]
 
 
 @api_view("POST")
@@ -276,14 +369,14 @@ def aliases(request: HttpRequest, org: str, registry: str, collection: str, numb
     if not isinstance(alias, str):
         raise ApiError(400, "invalid_alias", "'alias' must be a string.")
     services.set_alias(actor=request.user, link=link, name=alias)
-    return JsonResponse(link_json(_fresh(link)))
+    return JsonResponse(link_json(link))
 
 
 @api_view("DELETE")
 def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, alias: str):
     link = _linked(request, org, registry, collection, number)
     services.remove_alias(actor=request.user, link=link, name=alias)
-    return JsonResponse(link_json(_fresh(link)))
+    return JsonResponse(link_json(link))
 
 
 @api_view("POST")
@@ -294,14 +387,14 @@ def tags(request: HttpRequest, org: str, registry: str, collection: str, number:
     if not isinstance(names, list) or not all(isinstance(t, str) for t in names):
         raise ApiError(400, "invalid_tags", "'tags' must be a list of strings.")
     services.add_version_tags(actor=request.user, link=link, tags=names)
-    return JsonResponse(link_json(_fresh(link)))
+    return JsonResponse(link_json(link))
 
 
 @api_view("DELETE")
 def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, tag: str):
     link = _linked(request, org, registry, collection, number)
     services.remove_version_tag(actor=request.user, link=link, tag=tag)
-    return JsonResponse(link_json(_fresh(link)))
+    return JsonResponse(link_json(link))
 
 
 @api_view("GET")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Lower
 
 from apps.accounts.models import Organization, Team
@@ -261,6 +261,39 @@ class LinkQuerySet(models.QuerySet):
     def live(self) -> LinkQuerySet:
         """Links still in the collection; unlinked ones stay only for history."""
         return self.filter(unlinked_at__isnull=True)
+
+    def at(self, organization: str, registry: str, collection: str) -> LinkQuerySet:
+        """Links in the collection these URL slugs and name address."""
+        return self.filter(
+            collection__registry__organization__slug=organization,
+            collection__registry__slug=registry,
+            collection__name=collection,
+        )
+
+    def described(self) -> models.QuerySet:
+        """What the API says of each link and its source version, as plain rows from one
+        joined query: no model instances are built (aliases and tags come separately)."""
+        return self.values(
+            "pk",
+            "number",
+            "linked_at",
+            "version_id",
+            organization_slug=F("collection__registry__organization__slug"),
+            registry_slug=F("collection__registry__slug"),
+            collection_name=F("collection__name"),
+            team_slug=F("version__artifact__project__team__slug"),
+            project_name=F("version__artifact__project__name"),
+            artifact_name=F("version__artifact__name"),
+            artifact_type=F("version__artifact__artifact_type"),
+            version_number=F("version__number"),
+            digest=F("version__digest"),
+            size=F("version__size"),
+            file_count=F("version__file_count"),
+            description=F("version__description"),
+            metadata=F("version__metadata"),
+            metrics=F("version__metrics"),
+            linked_by_name=F("linked_by__username"),
+        )
 
 
 class Link(models.Model):

@@ -6,7 +6,7 @@ apps.lib.validators, and raises ValidationError naming the rule broken; nothing 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, VersionTag
+from apps.artifacts.services import PendingUpload, begin_version, complete_version
 from apps.lib.validators import (
     LATEST,
     clean_aliases,
@@ -379,6 +380,33 @@ def link_version(
             if attempt:
                 raise
     raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def log_and_link(
+    *,
+    actor: Any,
+    manifest: Mapping[str, Any],
+    sources: Mapping[str, bytes],
+    registry: Registry,
+    collection_name: str,
+    aliases: Iterable[str] = (),
+) -> Link | PendingUpload:
+    """Log a version (`manifest` holds begin_version's arguments) whose files are at hand in
+    `sources` or stored already, and link it: one step, all or nothing, so a refused link
+    leaves no version behind. If files are still missing, the version stays pending, unlinked,
+    saying what to upload, as the first phase of logging would."""
+    pending = begin_version(actor=actor, **manifest)
+    logged = complete_version(actor=actor, pending=pending, sources=sources)
+    if logged.missing:
+        return logged
+    return link_version(
+        actor=actor,
+        version=logged.version,
+        registry=registry,
+        collection_name=collection_name,
+        aliases=aliases,
+    )
 
 
 def _link(

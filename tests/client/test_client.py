@@ -138,3 +138,56 @@ def test_the_command_line(connection, tmp_path, capsys, models_registry):
         )
         == 2
     )
+
+
+def count_requests(monkeypatch) -> list[str]:
+    """The method and URL of each request the client sends from now on."""
+    sent: list[str] = []
+    send = Client._send
+
+    def counting(self, method, url, *args, **kwargs):
+        sent.append(f"{method} {url}")
+        return send(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "_send", counting)
+    return sent
+
+
+def test_small_files_are_logged_and_linked_in_one_request(
+    connection, tmp_path, models_registry, monkeypatch
+):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "weights.bin").write_bytes(b"small weights")
+    (tmp_path / "m" / "config.json").write_bytes(b"{}")
+    sent = count_requests(monkeypatch)
+
+    version = Client().log_artifact(
+        tmp_path / "m",
+        project="acme/ml/mnist",
+        name="tiny",
+        type="model",
+        link_to="acme/model/tiny",
+        aliases=["candidate"],
+    )
+
+    assert len(sent) == 1
+    assert version["state"] == "committed"
+    assert version["link"]["path"] == "acme/model/tiny:v0"
+    assert version["link"]["aliases"] == ["candidate", "latest"]
+
+
+def test_large_files_still_stream_and_the_link_follows(
+    connection, tmp_path, models_registry, monkeypatch
+):
+    files = write_model(tmp_path / "m", 6)
+    sent = count_requests(monkeypatch)
+
+    version = Client().log_artifact(
+        tmp_path / "m", project="acme/ml/mnist", name="big", type="model", link_to="acme/model/big"
+    )
+
+    # The manifest (with the small files inline), the large file, the commit, the link.
+    assert [request.split()[0] for request in sent] == ["POST", "PUT", "POST", "POST"]
+    assert version["link"]["path"] == "acme/model/big:v0"
+    target = Client().download("acme/model/big:latest", tmp_path / "out")
+    assert (target / "model.safetensors").read_bytes() == files["model.safetensors"]

@@ -3,9 +3,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import LAST_USE_RESOLUTION, ApiToken
 from apps.registries.models import Collection, Visibility
 from apps.registries.services import set_alias
 from tests.factories import make_link, make_registry, make_version
@@ -62,6 +64,23 @@ def test_a_token_records_its_last_use(client, member):
     client.get(f"{API}/orgs/acme/registries/", headers={"Authorization": f"Bearer {token}"})
     row.refresh_from_db()
     assert row.last_used_at is not None
+
+
+def test_reads_do_not_write_the_tokens_last_use_each_time(client, member):
+    """Use is recorded coarsely: a read within LAST_USE_RESOLUTION of the last one writes
+    nothing; one after it moves `last_used_at` on."""
+    row, token = ApiToken.issue(member, "t")
+    headers = {"Authorization": f"Bearer {token}"}
+    client.get(f"{API}/orgs/acme/registries/", headers=headers)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(f"{API}/orgs/acme/registries/", headers=headers)
+    assert not [q for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+
+    long_ago = timezone.now() - LAST_USE_RESOLUTION - timedelta(seconds=1)
+    ApiToken.objects.filter(pk=row.pk).update(last_used_at=long_ago)
+    client.get(f"{API}/orgs/acme/registries/", headers=headers)
+    row.refresh_from_db()
+    assert row.last_used_at > long_ago + LAST_USE_RESOLUTION
 
 
 def test_registries_lists_only_what_the_caller_may_see(client, organization, org_admin, member):

@@ -6,6 +6,7 @@ that the row locks do their job.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 
@@ -13,7 +14,8 @@ import pytest
 from django.db import connection
 
 from apps.artifacts.models import ArtifactVersion
-from apps.artifacts.services import log_version
+from apps.artifacts.services import FileSpec, log_version
+from apps.registries import services
 from apps.registries.models import Alias, Link
 from apps.registries.services import link_version
 from tests.factories import make_version
@@ -79,3 +81,35 @@ def test_simultaneous_logs_and_links_get_every_number_once(project, member, mode
     assert sorted(links.values_list("number", flat=True)) == list(range(WRITERS))
     latest = Alias.objects.get(collection__name="race", name="latest")
     assert latest.link.number == WRITERS - 1
+
+
+def test_simultaneous_log_and_links_in_one_step_get_every_number_once(
+    project, member, models_registry
+):
+    """The client's one-request path: each writer logs new content and links it at once."""
+
+    def log_and_link(n: int) -> Callable[[], object]:
+        content = f"weights {n}".encode()
+        files = [FileSpec("weights.bin", hashlib.sha256(content).hexdigest(), len(content))]
+        return lambda: services.log_and_link(
+            actor=member,
+            manifest={
+                "project": project,
+                "name": "one-step",
+                "artifact_type": "model",
+                "files": files,
+            },
+            sources={files[0].sha256: content},
+            registry=models_registry,
+            collection_name="one-step",
+            aliases=["candidate"],
+        )
+
+    errors = run_at_once([log_and_link(n) for n in range(WRITERS)])
+
+    assert errors == []
+    versions = ArtifactVersion.objects.filter(artifact__name="one-step")
+    assert sorted(versions.values_list("number", flat=True)) == list(range(WRITERS))
+    links = Link.objects.filter(collection__name="one-step")
+    assert sorted(links.values_list("number", flat=True)) == list(range(WRITERS))
+    assert Alias.objects.filter(collection__name="one-step", name="candidate").count() == 1

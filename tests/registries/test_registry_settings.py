@@ -154,13 +154,13 @@ def test_the_members_query_count_does_not_grow(
     grant(custom, RegistryRole.VIEWER, team=team)
     client.force_login(member)
     client.get(URL)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         client.get(URL)
     for n in range(10):
         user = make_member(organization, f"extra{n}")
         team.add_member(user)
         grant(custom, RegistryRole.VIEWER, user=user)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(13):
         client.get(URL)
 
 
