@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import urllib.parse
 from io import StringIO
 
+import psycopg
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from apps.registries.models import Collection, Link
 
@@ -33,3 +36,45 @@ def test_bench_pages_prints_a_line_per_page(db):
 def test_bench_pages_needs_the_seed(db):
     with pytest.raises(CommandError, match="seed_scale"):
         call_command("bench_pages", stdout=StringIO())
+
+
+def _maintenance_url() -> str:
+    """The test database's server, at its maintenance database."""
+    db = connection.settings_dict
+    password = f":{urllib.parse.quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else ""
+    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/postgres"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="bench_serve runs on PostgreSQL")
+def test_bench_serve_runs_ours_tiny_and_checks_numbering():
+    pg_url, prefix = _maintenance_url(), "bench_serve_test"
+    out = StringIO()
+    try:
+        call_command(
+            "bench_serve",
+            only="ours",
+            collections=2,
+            versions=3,
+            big_versions=4,
+            requests=2,
+            duration=0.4,
+            clients=2,
+            pg_url=pg_url,
+            db_prefix=prefix,
+            stdout=out,
+        )
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {prefix}_registry WITH (FORCE)")
+    report = out.getvalue()
+    for line in ("list collections", "resolve :champion", "create + link, 1 client"):
+        assert line in report
+    assert "0 duplicate and 0 missing numbers" in report
+    assert "version page" in report
+    assert "Start to first 200: ours" in report
+    assert "MLflow" not in report.split("Memory after the load")[1]
+
+
+def test_bench_serve_says_how_to_install_mlflow(tmp_path):
+    with pytest.raises(CommandError, match="--only ours"):
+        call_command("bench_serve", mlflow_venv=str(tmp_path), stdout=StringIO())
