@@ -166,7 +166,7 @@ STORAGES = {
 }
 if bucket := os.environ.get("ARTIFACT_S3_BUCKET"):
     STORAGES["artifacts"] = {
-        "BACKEND": "apps.artifacts.storage.ArtifactS3Storage",
+        "BACKEND": "apps.artifacts.s3.ArtifactS3Storage",
         "OPTIONS": {
             "bucket_name": bucket,
             "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,

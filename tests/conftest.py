@@ -62,7 +62,7 @@ def s3_storage(settings, s3_endpoint, monkeypatch) -> str:
     settings.STORAGES = {
         **settings.STORAGES,
         "artifacts": {
-            "BACKEND": "apps.artifacts.storage.ArtifactS3Storage",
+            "BACKEND": "apps.artifacts.s3.ArtifactS3Storage",
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": s3_endpoint,

@@ -10,6 +10,7 @@ import re
 import zipfile
 from collections.abc import Iterable, Iterator
 
+from django.core.files.storage import FileSystemStorage
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -21,7 +22,7 @@ from django.http import (
 from django.utils.http import content_disposition_header
 
 from apps.artifacts.models import Blob, ManifestEntry
-from apps.artifacts.storage import CHUNK_SIZE, ArtifactS3Storage, blob_storage, open_blob
+from apps.artifacts.storage import CHUNK_SIZE, blob_storage, open_blob
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -30,7 +31,7 @@ def blob_response(request: HttpRequest, blob: Blob, filename: str) -> HttpRespon
     """One file: a presigned redirect on S3, else a stream honouring If-None-Match and Range."""
     storage = blob_storage()
     disposition = content_disposition_header(as_attachment=True, filename=filename)
-    if isinstance(storage, ArtifactS3Storage):
+    if not isinstance(storage, FileSystemStorage):  # S3
         url = storage.url(blob.storage_name, parameters={"ResponseContentDisposition": disposition})
         return HttpResponseRedirect(url)
     etag = f'"{blob.sha256}"'

@@ -1,4 +1,8 @@
-"""Blob bytes through Django's storage API: a local folder, or S3 when ARTIFACT_S3_BUCKET is set."""
+"""Blob bytes through Django's storage API: a local folder, or S3 when ARTIFACT_S3_BUCKET is set.
+
+Any storage but the local folder is the S3 one (apps.artifacts.s3): it is told apart from the
+folder without naming its class, so that boto3 is imported only where S3 is configured.
+"""
 
 from __future__ import annotations
 
@@ -7,77 +11,18 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
 
-from botocore.exceptions import ClientError
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
-from storages.backends.s3 import S3Storage
-from storages.utils import clean_name
 
 from apps.artifacts.models import Blob, blob_storage_name
 from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 
 # Uploads are spooled to a temporary file and only stored once verified; small ones stay in RAM.
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
-
-
-class ArtifactS3Storage(S3Storage):
-    """django-storages' S3 backend, with one S3 client shared by every thread for the calls
-    the registry makes on each request (existence, size, deletion, presigned URLs, reads).
-
-    The stock backend builds a boto3 session and resource per thread; on a server that runs
-    each request on a new thread, that reloads S3's service model (about 15 MB and tens of
-    milliseconds) per request. boto3 clients, unlike resources, are safe to share.
-    """
-
-    @cached_property
-    def client(self):
-        return self._create_session().client(
-            "s3",
-            region_name=self.region_name,
-            use_ssl=self.use_ssl,
-            endpoint_url=self.endpoint_url,
-            config=self.client_config,
-            verify=self.verify,
-        )
-
-    def _key(self, name: str) -> str:
-        return self._normalize_name(clean_name(name))
-
-    def _head(self, name: str) -> dict | None:
-        try:
-            return self.client.head_object(Bucket=self.bucket_name, Key=self._key(name))
-        except ClientError as error:
-            if error.response["Error"]["Code"] in ("404", "NoSuchKey"):
-                return None
-            raise
-
-    def exists(self, name: str) -> bool:
-        return self._head(name) is not None
-
-    def size(self, name: str) -> int:
-        head = self._head(name)
-        if head is None:
-            raise FileNotFoundError(name)
-        return head["ContentLength"]
-
-    def delete(self, name: str) -> None:
-        self.client.delete_object(Bucket=self.bucket_name, Key=self._key(name))
-
-    def url(self, name, parameters=None, expire=None, http_method=None) -> str:
-        return self.client.generate_presigned_url(
-            "get_object",
-            Params={"Bucket": self.bucket_name, "Key": self._key(name), **(parameters or {})},
-            ExpiresIn=expire or self.querystring_expire,
-        )
-
-    def open_stream(self, name: str) -> BinaryIO:
-        """The object's body as a stream (django-storages' files buffer what they read)."""
-        return self.client.get_object(Bucket=self.bucket_name, Key=self._key(name))["Body"]
 
 
 def blob_storage() -> Storage:
@@ -165,7 +110,7 @@ def presigned_upload(sha256: str, size: int) -> dict | None:
     The sha256 travels as S3's checksum header, so S3 itself refuses bytes that do not match.
     """
     storage = blob_storage()
-    if not isinstance(storage, ArtifactS3Storage):
+    if isinstance(storage, FileSystemStorage):
         return None
     checksum = base64.b64encode(bytes.fromhex(sha256)).decode()
     headers = {"Content-Type": "application/octet-stream", "x-amz-checksum-sha256": checksum}
@@ -219,6 +164,6 @@ def _stream_stored(storage: Storage, name: str):
 
 
 def _open_stored(storage: Storage, name: str) -> BinaryIO:
-    if isinstance(storage, ArtifactS3Storage):
-        return storage.open_stream(name)
-    return storage.open(name, "rb")
+    if isinstance(storage, FileSystemStorage):
+        return storage.open(name, "rb")
+    return storage.open_stream(name)

@@ -107,7 +107,7 @@ def test_the_settings_choose_s3_when_a_bucket_is_named():
     output = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert output == ["apps.artifacts.storage.ArtifactS3Storage", "http://127.0.0.1:9000"]
+    assert output == ["apps.artifacts.s3.ArtifactS3Storage", "http://127.0.0.1:9000"]
 
 
 def test_on_s3_the_object_is_in_the_bucket(db, s3_storage, s3_endpoint):

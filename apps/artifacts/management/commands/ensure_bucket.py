@@ -8,7 +8,8 @@ from typing import Any
 from botocore.exceptions import ClientError, EndpointConnectionError
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.artifacts.storage import ArtifactS3Storage, blob_storage
+from apps.artifacts.s3 import ArtifactS3Storage
+from apps.artifacts.storage import blob_storage
 
 
 class Command(BaseCommand):
