@@ -261,6 +261,7 @@ class Command(BaseCommand):
             if "mlflow" in sides:
                 self.runs = self.build_mlflow(databases["mlflow"])
             analyze(list(databases.values()))
+            self.say("Starting the servers…")
             self.servers = {}
             for side in sides:
                 starter = self.start_ours if side == "ours" else self.start_mlflow
@@ -292,6 +293,7 @@ class Command(BaseCommand):
 
     def build_ours(self, database_url: str) -> dict[str, str]:
         """Migrate and fill our database in child processes that point Django at it."""
+        self.say("Building ours: static files, migrations, data in bulk…")
         started = time.perf_counter()
         env = self.ours_env(database_url)
         manage = [sys.executable, "manage.py"]
@@ -313,6 +315,7 @@ class Command(BaseCommand):
 
     def build_mlflow(self, database_url: str) -> dict[str, str]:
         """Fill MLflow's database through its own server: its first start creates its tables."""
+        self.say("Building MLflow's data through its REST API…")
         started = time.perf_counter()
         server = self.start_mlflow(database_url)
         self.results.notes.append(
