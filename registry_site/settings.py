@@ -72,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that its id, timing and log line cover every request, redirects included.
+    "registry_site.observability.ObserveRequests",
     "django.middleware.security.SecurityMiddleware",
     "apps.lib.middleware.RejectNulCharacters",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,7 +90,10 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # In production the app serves its own collected static files; in DEBUG runserver does.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "registry_site.urls"
 WSGI_APPLICATION = "registry_site.wsgi.application"
@@ -108,12 +113,31 @@ TEMPLATES = [
     },
 ]
 
+CONN_MAX_AGE = int(os.environ.get("CONN_MAX_AGE", "0"))
 DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'registry.sqlite3'}",
-        conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        conn_max_age=CONN_MAX_AGE,
+        # A reused connection is checked before it serves a request, so one the server dropped
+        # is replaced instead of failing the request; with the pool, psycopg_pool checks it.
+        conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    if CONN_MAX_AGE:
+        raise ImproperlyConfigured(
+            "CONN_MAX_AGE keeps a connection per thread, and the connection pool (on by default "
+            "on PostgreSQL) shares connections between threads; Django takes one or the other. "
+            "Unset CONN_MAX_AGE, or set DATABASE_POOL=false to use it."
+        )
+    # One connection per thread serving requests (WEB_THREADS, as gunicorn_conf runs them); one
+    # kept open when idle, the rest opened as load needs them and closed after idling.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("WEB_THREADS", "4")),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue instead of failing with "database is locked" mid-transaction.
@@ -191,9 +215,24 @@ TASKS = {
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 
+# Behind a TLS-terminating proxy: the header it sets to "https" on requests that came over TLS
+# (e.g. X-Forwarded-Proto). Trust it only when the proxy always sets it, overwriting the client's.
+if proxy_header := os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + proxy_header.upper().replace("-", "_"), "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# Probes and the metrics scraper reach the server directly, over plain HTTP, past the proxy.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+# `/metrics` answers a request bearing this token (or a signed-in staff user); unset, no token.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

@@ -1,7 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from registry_site import health, observability
+
 urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("registry_site.api")),
     path("", include("apps.accounts.urls")),

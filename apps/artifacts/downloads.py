@@ -22,7 +22,7 @@ from django.http import (
 from django.utils.http import content_disposition_header
 
 from apps.artifacts.models import Blob, ManifestEntry
-from apps.artifacts.storage import CHUNK_SIZE, blob_storage, open_blob
+from apps.artifacts.storage import BLOB_BYTES_SENT, CHUNK_SIZE, blob_storage, open_blob
 
 RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -42,6 +42,9 @@ def blob_response(request: HttpRequest, blob: Blob, filename: str) -> HttpRespon
     if byte_range == "unsatisfiable":
         return HttpResponse(status=416, headers={"Content-Range": f"bytes */{blob.size}"})
     stream = open_blob(blob)
+    # Counted as the answer starts: a whole file then leaves through the server's sendfile,
+    # out of Python's sight.
+    BLOB_BYTES_SENT.inc(blob.size if byte_range is None else byte_range[1] - byte_range[0] + 1)
     if byte_range is None:
         response = FileResponse(stream, as_attachment=True, filename=filename, headers=headers)
         response["Content-Length"] = str(blob.size)
@@ -114,6 +117,7 @@ def zip_chunks(entries: Iterable[ManifestEntry]) -> Iterator[bytes]:
             ):
                 while chunk := source.read(CHUNK_SIZE):
                     target.write(chunk)
+                    BLOB_BYTES_SENT.inc(len(chunk))
                     yield from spool.drain()
             yield from spool.drain()
     yield from spool.drain()

@@ -17,12 +17,21 @@ from typing import BinaryIO
 from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage, Storage, storages
+from prometheus_client import Counter
 
 from apps.artifacts.models import Blob, blob_storage_name
 from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 
 # Uploads are spooled to a temporary file and only stored once verified; small ones stay in RAM.
 SPOOL_MAX_MEMORY = 8 * 1024 * 1024
+
+# Blob bytes that pass through the app (presigned S3 transfers go between client and bucket).
+BLOB_BYTES_RECEIVED = Counter(
+    "registry_blob_received_bytes", "Blob bytes uploaded through the app, checked and stored."
+)
+BLOB_BYTES_SENT = Counter(
+    "registry_blob_sent_bytes", "Blob bytes downloaded through the app, single files and zips."
+)
 
 
 def blob_storage() -> Storage:
@@ -59,6 +68,7 @@ def store_blob(stream: BinaryIO, *, sha256: str, size: int) -> Blob:
             spool.seek(0)
             if not storage.exists(name):
                 storage.save(name, File(spool, name=name))
+    BLOB_BYTES_RECEIVED.inc(size)
     blob, _ = Blob.objects.get_or_create(sha256=sha256, defaults={"size": size})
     return blob
 

@@ -1,0 +1,58 @@
+"""gunicorn's settings for serving the registry: `gunicorn -c registry_site/gunicorn_conf.py
+registry_site.wsgi` (or `-c python:registry_site.gunicorn_conf`); `make serve` runs it.
+
+Reads HOST and PORT (default 127.0.0.1:8000), WEB_CONCURRENCY (processes, default 2),
+WEB_THREADS (threads per process, default 4; settings size each process's database pool by it)
+and PROMETHEUS_MULTIPROC_DIR (where workers keep their metrics; a folder in /tmp by default).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+port = os.environ.get("PORT", "8000")
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{port}"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+
+# gthread, not sync: uploads to the local folder and downloads from it stream through the app,
+# and a sync worker is held by one transfer from first byte to last, so one slow client pins a
+# whole process (and a sync worker that runs past `timeout` is killed, mid-upload). With a few
+# threads per process a slow transfer holds one thread, and the process still heartbeats and
+# answers. Pages and API calls cost about the same as on sync workers. Full downloads from the
+# local folder leave through sendfile, without Python touching the bytes.
+worker_class = "gthread"
+threads = int(os.environ.setdefault("WEB_THREADS", "4"))
+
+# No preload_app: it would load Django into the master too. Workers forked from it share those
+# pages copy-on-write (less PSS), but each process's RSS still counts them, so the tree's RSS
+# grows by a whole app (measured: see the README's "Serving in production"), and the start is
+# no faster on two cores. A worker that loads the app itself can also be restarted alone.
+preload_app = False
+
+# gunicorn's runtime control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl), so
+# two servers on one machine would take it from each other; nothing here uses it.
+control_socket_disable = True
+
+# Each worker writes its metrics to files here; /metrics adds up all of them. Set before any
+# worker imports prometheus_client, which picks its storage at import.
+metrics_dir = Path(
+    os.environ.setdefault(
+        "PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"registry-metrics-{port}")
+    )
+)
+
+
+def on_starting(server) -> None:
+    """Samples left by an earlier run would be added to this one's: start from none."""
+    metrics_dir.mkdir(parents=True, exist_ok=True)
+    for stale in metrics_dir.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker) -> None:
+    """A dead worker's live gauges must not be added up with the running ones'."""
+    from prometheus_client import multiprocess  # here, so the master loads it only when needed
+
+    multiprocess.mark_process_dead(worker.pid)

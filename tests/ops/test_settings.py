@@ -1,0 +1,78 @@
+"""Production settings as the environment gives them, read afresh by a new process each time."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+
+from django.conf import settings
+
+BEHIND_TLS_PROXY = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "registry.example.com",
+    "SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+    "SECURE_SSL_REDIRECT": "true",
+    "SECURE_HSTS_SECONDS": "31536000",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "SECURE_HSTS_PRELOAD": "true",
+}
+POSTGRES = "postgres://registry@127.0.0.1:5432/registry"  # never connected to here
+
+
+def run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
+    # Only the variables given: none of the test run's own (DEBUG, DATABASE_URL, ...) leak in.
+    return subprocess.run(
+        [sys.executable, *args],
+        env={"PATH": os.environ["PATH"], **env},
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_deploy_checks_pass_behind_a_tls_proxy():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], BEHIND_TLS_PROXY)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_without_the_tls_settings_the_deploy_checks_warn():
+    plain = {k: v for k, v in BEHIND_TLS_PROXY.items() if not k.startswith("SECURE_")}
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], plain)
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr and "security.W008" in result.stderr
+
+
+def database_settings(env: dict[str, str]) -> dict:
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.DATABASES['default']))"
+    )
+    env = {"DJANGO_SETTINGS_MODULE": "registry_site.settings", "DEBUG": "true", **env}
+    result = run(["-c", code], env)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_postgresql_gets_a_checked_pool_sized_for_the_threads():
+    database = database_settings({"DATABASE_URL": POSTGRES, "WEB_THREADS": "6"})
+    assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 6}
+    assert database["CONN_HEALTH_CHECKS"] is True  # Django then has the pool check each one
+    assert database["CONN_MAX_AGE"] == 0
+
+
+def test_conn_max_age_is_for_when_the_pool_is_off():
+    refused = run(
+        ["manage.py", "check"], {"DEBUG": "true", "DATABASE_URL": POSTGRES, "CONN_MAX_AGE": "60"}
+    )
+    assert refused.returncode != 0
+    assert "set DATABASE_POOL=false to use it" in refused.stderr
+    database = database_settings(
+        {"DATABASE_URL": POSTGRES, "CONN_MAX_AGE": "60", "DATABASE_POOL": "false"}
+    )
+    assert database["CONN_MAX_AGE"] == 60 and "pool" not in database["OPTIONS"]
