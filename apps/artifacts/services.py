@@ -165,13 +165,17 @@ def begin_version(
             created_by=actor,
             size=sum(spec.size for spec in files),
             file_count=len(files),
+            description=description,
+            metadata=metadata,
+            metrics=metrics,
         )
         ManifestEntry.objects.bulk_create(
             ManifestEntry(version=version, path=spec.path, blob_id=spec.sha256, size=spec.size)
             for spec in files
         )
-    version.description, version.metadata, version.metrics = description, metadata, metrics
-    version.save(update_fields=["description", "metadata", "metrics", "updated_at"])
+    else:
+        version.description, version.metadata, version.metrics = description, metadata, metrics
+        version.save(update_fields=["description", "metadata", "metrics", "updated_at"])
     if run is not None:
         RunOutput.objects.get_or_create(run=run, version=version)
     stored = set(
@@ -194,8 +198,13 @@ def commit_version(*, actor: Any, version: ArtifactVersion) -> ArtifactVersion:
     _adopt_direct_uploads(version)
     with transaction.atomic():
         # The artifact row holds the counter; locking it serializes numbering per artifact.
-        artifact = Artifact.objects.select_for_update().get(pk=version.artifact_id)
+        artifact = (
+            Artifact.objects.select_for_update(of=("self",))
+            .select_related("project__team__organization")
+            .get(pk=version.artifact_id)
+        )
         version = ArtifactVersion.objects.select_for_update().get(pk=version.pk)
+        version.artifact = artifact  # with its project, team and organization, read once
         if version.is_committed:
             return version
         check(actor, Action.WRITE_PROJECT, artifact.project)

@@ -5,16 +5,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from apps.accounts.policy import Action, check, visible_registries
 from apps.artifacts.api import log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
-from apps.artifacts.services import PendingUpload, manifest_digest
+from apps.artifacts.services import PendingUpload
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
@@ -241,9 +241,8 @@ def _link(request: HttpRequest, org: str, registry: str, collection: str) -> Jso
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise ApiError(400, "invalid_aliases", "'aliases' must be a list of strings.")
-    existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
     if "log" in data:
-        return _log_and_link(request, target, collection, data["log"], aliases, existing)
+        return _log_and_link(request, target, collection, data["log"], aliases)
     try:
         uid = uuid.UUID(str(data.get("version", "")))
     except ValueError as error:
@@ -255,6 +254,7 @@ def _link(request: HttpRequest, org: str, registry: str, collection: str) -> Jso
     version = get_object_or_404(
         ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
     )
+    existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
     existed = existing.filter(version=version).exists()
     link = services.link_version(
         actor=request.user,
@@ -272,7 +272,6 @@ def _log_and_link(
     collection: str,
     log: Any,
     aliases: list[str],
-    existing: QuerySet[Link],
 ) -> JsonResponse:
     """Log a version and link it in one request, when its files are small enough to come inline
     or are stored already. Answers the logged version with its `link`: 201 when linked now,
@@ -284,11 +283,7 @@ def _log_and_link(
     found = project_for(request.user, org, team, project)
     files, contents = manifest(log)
     name = str(log.get("name", ""))
-    existed = existing.filter(
-        version__artifact__project=found,
-        version__artifact__name=name,
-        version__digest=manifest_digest(files),
-    ).exists()
+    started = timezone.now()
     result = services.log_and_link(
         actor=request.user,
         manifest={"project": found, "name": name, "files": files, **log_details(found, log)},
@@ -301,7 +296,9 @@ def _log_and_link(
         found_json = version_json(request, result.version, result.missing)
         return JsonResponse({**found_json, "link": None}, status=202)
     logged = version_json(request, result.version)
-    return JsonResponse({**logged, "link": link_json(result)}, status=200 if existed else 201)
+    # A link made before this request began was there already: the same content, linked again.
+    status = 201 if result.linked_at >= started else 200
+    return JsonResponse({**logged, "link": link_json(result)}, status=status)
 
 
 def _project_path(path: Any) -> tuple[str, str, str]:

@@ -370,16 +370,8 @@ def link_version(
             f"{registry.organization.name}'s projects can be linked into its registries.",
             code="wrong_organization",
         )
-    for attempt in range(2):
-        try:
-            with transaction.atomic():
-                return _link(actor, version, registry, collection_name, aliases)
-        except IntegrityError:
-            # Another writer created the same collection at the same moment; its row is
-            # committed now, so the second attempt finds and locks it.
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    with transaction.atomic():
+        return _link(actor, version, registry, collection_name, aliases)
 
 
 @transaction.atomic
@@ -413,16 +405,7 @@ def _link(
     actor: Any, version: ArtifactVersion, registry: Registry, name: str, aliases: list[str]
 ) -> Link:
     artifact_type = version.artifact.artifact_type
-    collection = Collection.objects.select_for_update().filter(registry=registry, name=name).first()
-    if collection is None:
-        check(actor, Action.CREATE_COLLECTION, registry)
-        try:
-            _new_collection(actor=actor, registry=registry, name=name, artifact_type=artifact_type)
-        except ValidationError as error:
-            # Another writer created it since the lookup above: link into theirs.
-            if error.code != "duplicate_name":
-                raise
-        collection = Collection.objects.select_for_update().get(registry=registry, name=name)
+    collection = _locked_collection(actor, registry, name, artifact_type)
     if collection.artifact_type != artifact_type:
         raise ValidationError(
             f"Collection {collection.name} holds type {collection.artifact_type!r}; "
@@ -451,6 +434,28 @@ def _link(
     for alias in aliases:
         _place_alias(actor, link, alias)
     return link
+
+
+def _locked_collection(actor: Any, registry: Registry, name: str, artifact_type: str) -> Collection:
+    """The collection to link into, locked for numbering; created first if it is missing."""
+    collection = Collection.objects.select_for_update().filter(registry=registry, name=name).first()
+    if collection is None:
+        check(actor, Action.CREATE_COLLECTION, registry)
+        try:
+            # A savepoint, so that losing a race to create it leaves the transaction usable.
+            with transaction.atomic():
+                _new_collection(
+                    actor=actor, registry=registry, name=name, artifact_type=artifact_type
+                )
+        except IntegrityError:
+            pass  # another writer created it at the same moment; theirs is committed now
+        except ValidationError as error:
+            # Another writer created it since the lookup above: link into theirs.
+            if error.code != "duplicate_name":
+                raise
+        collection = Collection.objects.select_for_update().get(registry=registry, name=name)
+    collection.registry = registry  # the policy and the audit read it; spare the query
+    return collection
 
 
 def _place_alias(actor: Any, link: Link, name: str) -> None:
