@@ -138,6 +138,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "min_size": 1,
         "max_size": int(os.environ.get("WEB_THREADS", "4")),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_PREPARED_STATEMENTS", True
+):
+    # Server-side binding lets psycopg prepare a statement on its second use on a connection,
+    # so PostgreSQL stops planning the same joins on every request: planning them took longer
+    # than running them. Pooled connections live long, so each statement is prepared once.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True, prepare_threshold=2
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; IMMEDIATE takes the write lock at
     # BEGIN so two writers queue instead of failing with "database is locked" mid-transaction.

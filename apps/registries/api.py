@@ -13,14 +13,14 @@ from apps.accounts.policy import Action, check, visible_registries
 from apps.artifacts.api import log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for
-from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
+from apps.artifacts.models import ArtifactVersion
 from apps.artifacts.services import PendingUpload
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import organization_for, registry_for
-from apps.registries.models import Alias, Collection, Link, Registry
+from apps.registries.models import Collection, Link, Registry
 from apps.registries.paths import resolve_path
 
 PAGE_SIZE = 100
@@ -60,37 +60,15 @@ def collection_json(collection: Collection) -> dict[str, Any]:
     }
 
 
-def links_json(rows: list[dict[str, Any]], *, with_files: bool = False) -> list[dict[str, Any]]:
-    """The API's view of linked versions, from `Link.objects.described()` rows; their aliases,
-    tags and (if asked) files come in one query each, however many rows there are."""
-    if not rows:
-        return []
-    aliases = _grouped(
-        Alias.objects.filter(link_id__in=[row["pk"] for row in rows])
-        .order_by("name")
-        .values_list("link_id", "name")
-    )
-    version_ids = {row["version_id"] for row in rows}
-    tags = _grouped(
-        VersionTag.objects.filter(version_id__in=version_ids)
-        .order_by("name")
-        .values_list("version_id", "name")
-    )
-    files = {}
-    if with_files:
-        files = _grouped(
-            ManifestEntry.objects.filter(version_id__in=version_ids)
-            .order_by("path")
-            .values_list("version_id", "path", "size", "blob_id"),
-            lambda path, size, sha256: {"path": path, "size": size, "sha256": sha256},
-        )
+def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API's view of linked versions, from `Link.objects.described()` rows."""
     found = []
     for row in rows:
         data = {
             "path": f"{row['organization_slug']}/{row['registry_slug']}/{row['collection_name']}"
             f":v{row['number']}",
             "version": f"v{row['number']}",
-            "aliases": aliases.get(row["pk"], []),
+            "aliases": sorted(row["alias_names"] or []),
             "source": f"{row['team_slug']}/{row['project_name']}/{row['artifact_name']}"
             f":v{row['version_number']}",
             "type": row["artifact_type"],
@@ -100,27 +78,22 @@ def links_json(rows: list[dict[str, Any]], *, with_files: bool = False) -> list[
             "description": row["description"],
             "metadata": row["metadata"],
             "metrics": row["metrics"],
-            "tags": tags.get(row["version_id"], []),
+            "tags": sorted(row["tag_names"] or []),
             "linked_at": row["linked_at"].isoformat(),
             "linked_by": row["linked_by_name"],
         }
-        if with_files:
-            data["files"] = files.get(row["version_id"], [])
+        if "files" in row:
+            data["files"] = [
+                {"path": path, "size": size, "sha256": sha256}
+                for path, size, sha256 in sorted(row["files"] or [])
+            ]
         found.append(data)
     return found
 
 
-def _grouped(pairs, shape=lambda value: value) -> dict[Any, list]:
-    """`(key, *values)` rows as {key: [shape(*values), …]}, in query order."""
-    grouped: dict[Any, list] = {}
-    for key, *values in pairs:
-        grouped.setdefault(key, []).append(shape(*values))
-    return grouped
-
-
 def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
     """One linked version, read afresh (after a change, say)."""
-    return links_json(list(Link.objects.filter(pk=link.pk).described()), with_files=with_files)[0]
+    return links_json(list(Link.objects.filter(pk=link.pk).described(with_files=with_files)))[0]
 
 
 @api_view("GET")
@@ -352,10 +325,10 @@ def _read_linked(request: HttpRequest, org: str, registry: str, collection: str,
     """A linked version with its files, read once: the collection (for the policy), then the
     link as a plain row."""
     found = _collection(request, org, registry, collection)
-    rows = list(found.links.live().filter(number=number).described())
+    rows = list(found.links.live().filter(number=number).described(with_files=True))
     if not rows:
         raise Http404(f"{collection} has no version v{number}.")
-    return links_json(rows, with_files=True)[0]
+    return links_json(rows)[0]
 
 
 @api_view("POST")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
-from django.db.models.functions import Lower
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import JSONArray, Lower
 
 from apps.accounts.models import Organization, Team
-from apps.artifacts.models import ArtifactVersion
+from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
+from apps.lib.expressions import JSONList
 from apps.lib.validators import LATEST, TAG_PATTERN
 
 CORE_REGISTRIES = {
@@ -270,9 +271,22 @@ class LinkQuerySet(models.QuerySet):
             collection__name=collection,
         )
 
-    def described(self) -> models.QuerySet:
+    def described(self, *, with_files: bool = False) -> models.QuerySet:
         """What the API says of each link and its source version, as plain rows from one
-        joined query: no model instances are built (aliases and tags come separately)."""
+        query: no model instances are built, and the link's aliases, the version's tags and
+        (if asked) its files as `[path, size, sha256]` come as JSON lists in the same row."""
+        related = {
+            "alias_names": _json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
+            "tag_names": _json_list(
+                VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
+            ),
+        }
+        if with_files:
+            related["files"] = _json_list(
+                ManifestEntry.objects.filter(version=OuterRef("version")),
+                "version",
+                JSONArray("path", "size", "blob_id"),
+            )
         return self.values(
             "pk",
             "number",
@@ -293,7 +307,16 @@ class LinkQuerySet(models.QuerySet):
             metadata=F("version__metadata"),
             metrics=F("version__metrics"),
             linked_by_name=F("linked_by__username"),
+            **related,
         )
+
+
+def _json_list(rows: models.QuerySet, group: str, value) -> Subquery:
+    """`value` of each of `rows` as one JSON list (None when there are none), as a subquery."""
+    return Subquery(
+        rows.order_by().values(group).annotate(values=JSONList(value)).values("values"),
+        output_field=models.JSONField(),
+    )
 
 
 class Link(models.Model):
