@@ -68,8 +68,8 @@ SERVERS = {
     "ours": f"ours gunicorn -c registry_site/gunicorn_conf.py, WEB_CONCURRENCY={WORKERS}",
     "mlflow": f"MLflow `mlflow server --workers {WORKERS}` on gunicorn sync workers",
 }
-# Ours answers the sign-in page without touching the database; MLflow has a health check.
-PROBES = {"ours": "/login/", "mlflow": "/health"}
+# Each side's liveness probe: cheap, no database.
+PROBES = {"ours": "/healthz", "mlflow": "/health"}
 
 LIST_COLLECTIONS = "list collections"
 LIST_VERSIONS = "list versions"
@@ -279,6 +279,10 @@ class Command(BaseCommand):
     # Building
 
     def ours_env(self, database_url: str) -> dict[str, str]:
+        # Where workers keep their metrics: it must exist before prometheus_client is imported,
+        # and it goes with the work folder rather than staying in /tmp.
+        metrics = self.work / "metrics"
+        metrics.mkdir(exist_ok=True)
         return {
             **os.environ,
             "DEBUG": "false",
@@ -289,6 +293,7 @@ class Command(BaseCommand):
             "WEB_CONCURRENCY": WORKERS,
             "MEDIA_ROOT": str(self.work / "media"),
             "STATIC_ROOT": str(self.work / "static"),
+            "PROMETHEUS_MULTIPROC_DIR": str(metrics),
         }
 
     def build_ours(self, database_url: str) -> dict[str, str]:
