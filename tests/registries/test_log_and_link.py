@@ -6,12 +6,17 @@ import base64
 import hashlib
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.artifacts.models import ArtifactVersion, Blob
 from apps.registries.models import Link
 from tests.registries.test_api_write import COL, headers_for, send
 
 VERSIONS = f"{COL}/versions/"
+# Token, project and roles; the version, its blob, its commit and audit event; the link, its
+# audit event, `latest` and `candidate` moved (each with its event); the answer's row.
+LOG_AND_LINK_QUERIES = 45
 
 
 def inline(path: str, content: bytes, *, send_content: bool = True) -> dict:
@@ -134,3 +139,17 @@ def test_a_project_the_caller_cannot_see_is_not_found(client, auth, organization
     body["log"]["project"] = "acme/other-team/p"
     response = send(client, "post", VERSIONS, body, auth)
     assert response.status_code == 404
+
+
+def test_logging_and_linking_has_a_fixed_query_budget(client, auth):
+    """Writes cost the same in a collection of any size (the first link also creates it)."""
+
+    def log_next(n: int) -> int:
+        body = log_body(inline("weights.bin", f"w{n}".encode()), aliases=["candidate"])
+        with CaptureQueriesContext(connection) as queries:
+            assert send(client, "post", VERSIONS, body, auth).status_code == 201
+        return len(queries)
+
+    for n in range(3):
+        log_next(n)
+    assert [log_next(n) for n in range(3, 13, 3)] == [LOG_AND_LINK_QUERIES] * 4

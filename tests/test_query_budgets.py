@@ -1,0 +1,103 @@
+"""Every page and API read asks the database a fixed number of questions, however much data.
+
+Each budget is pinned exactly (a change that adds a query must say so here), measured once on
+a small organization and again after it has grown, so that no read issues more queries as the
+data grows.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.models import ApiToken
+from apps.lineage.models import Run
+from apps.lineage.services import record_input
+from apps.registries.services import add_version_tags, set_alias
+from tests.factories import make_link, make_version
+
+REG = "/orgs/acme/registry/model"
+COL = f"{REG}/classifier"
+API = "/api/v1/orgs/acme/registries/model"
+LINKED = f"{API}/collections/classifier/versions/v0"
+RUN_ID = "budget-run"
+
+# (path, queries) for pages, read by an organization admin (who sees every page).
+PAGES = [
+    ("/orgs/acme/registry/", 10),
+    (f"{REG}/", 9),
+    (f"{REG}/settings/", 10),
+    (f"{COL}/", 10),
+    (f"{COL}/history/", 5),
+    # Versions other than the baseline (production, on v0): it is read on its own.
+    (f"{COL}/compare/?v=1&v=2", 10),
+    (f"{COL}/v0/", 8),
+    (f"{COL}/v0/metadata/", 7),
+    (f"{COL}/v0/files/", 8),
+    (f"{COL}/v0/usage/", 9),
+    (f"{COL}/v0/lineage/", 17),
+    (f"{COL}/v0/history/", 8),
+    ("/orgs/acme/projects/ml/mnist/", 8),
+    (f"/orgs/acme/projects/ml/mnist/runs/{RUN_ID}/", 8),
+    ("/orgs/acme/audit/", 6),
+]
+# (path, queries) for the API, read with a member's token: the token, what the path names
+# (with the policy's organization role), and the rows themselves.
+API_READS = [
+    ("/api/v1/orgs/acme/registries/", 5),
+    (f"{API}/", 5),
+    (f"{API}/collections/", 5),
+    (f"{API}/collections/classifier/", 4),
+    (f"{API}/collections/classifier/versions/", 4),
+    (f"{LINKED}/", 4),
+    ("/api/v1/resolve/?path=acme/model/classifier:production", 4),
+]
+
+
+@pytest.fixture
+def organization_at(project, member, models_registry):
+    """A way to grow the organization: each call links `n` more versions into `classifier`
+    (the first taking `production`), with tags, each used by a run, and adds `n` collections."""
+    run = Run.objects.create(project=project, run_id=RUN_ID, name="budget", created_by=member)
+
+    def grow(n: int) -> None:
+        for _ in range(n):
+            version = make_version(project, member, metrics={"acc": 0.5, "loss": 0.1})
+            link = make_link(version, models_registry, member, "classifier")
+            add_version_tags(actor=member, link=link, tags=["a", "b"])
+            record_input(actor=member, run=run, version=version)
+            make_link(make_version(project, member), models_registry, member, f"c{link.pk}")
+        if not models_registry.collections.get(name="classifier").aliases.filter(name="production"):
+            first = models_registry.collections.get(name="classifier").links.get(number=0)
+            set_alias(actor=member, link=first, name="production")
+
+    return grow
+
+
+def queries_for(request) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = request()
+    assert response.status_code == 200, response.content[:300]
+    return len(queries)
+
+
+@pytest.mark.parametrize(("path", "budget"), PAGES)
+def test_each_page_has_a_fixed_query_budget(client, org_admin, organization_at, path, budget):
+    client.force_login(org_admin)
+    organization_at(3)
+    client.get(path)  # warm: sessions and caches settle
+    small = queries_for(lambda: client.get(path))
+    organization_at(12)
+    assert (small, queries_for(lambda: client.get(path))) == (budget, budget)
+
+
+@pytest.mark.parametrize(("path", "budget"), API_READS)
+def test_each_api_read_has_a_fixed_query_budget(client, member, organization_at, path, budget):
+    _, token = ApiToken.issue(member, "budget")
+    headers = {"Authorization": f"Bearer {token}"}
+    organization_at(3)
+    client.get(path, headers=headers)  # the first call records the token's use
+    small = queries_for(lambda: client.get(path, headers=headers))
+    organization_at(12)
+    assert (small, queries_for(lambda: client.get(path, headers=headers))) == (budget, budget)
