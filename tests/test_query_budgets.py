@@ -47,7 +47,7 @@ PAGES = [
 API_READS = [
     ("/api/v1/orgs/acme/registries/", 5),
     (f"{API}/", 5),
-    (f"{API}/collections/", 5),
+    (f"{API}/collections/", 4),
     (f"{API}/collections/classifier/", 4),
     (f"{API}/collections/classifier/versions/", 4),
     (f"{LINKED}/", 4),

@@ -47,17 +47,26 @@ def registry_json(registry: Registry) -> dict[str, Any]:
     }
 
 
+def collections_json(registry: Registry, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The API's view of a registry's collections, from `Collection.objects.described()`."""
+    return [
+        {
+            "name": row["name"],
+            "path": f"{registry.organization.slug}/{registry.slug}/{row['name']}",
+            "type": row["artifact_type"],
+            "description": row["description"],
+            "tags": sorted(row["tag_names"] or []),
+            "created_at": row["created_at"].isoformat(),
+            "updated_at": row["updated_at"].isoformat(),
+        }
+        for row in rows
+    ]
+
+
 def collection_json(collection: Collection) -> dict[str, Any]:
-    registry = collection.registry
-    return {
-        "name": collection.name,
-        "path": f"{registry.organization.slug}/{registry.slug}/{collection.name}",
-        "type": collection.artifact_type,
-        "description": collection.description,
-        "tags": [tag.name for tag in collection.tags.all()],
-        "created_at": collection.created_at.isoformat(),
-        "updated_at": collection.updated_at.isoformat(),
-    }
+    """One collection, read afresh (after a change, say)."""
+    rows = list(Collection.objects.filter(pk=collection.pk).described())
+    return collections_json(collection.registry, rows)[0]
 
 
 def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -118,14 +127,14 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     """A registry's collections by name, a page at a time (follow `next`)."""
     found = registry_for(request.user, org, registry)
     page = keyset_page(
-        found.collections.select_related("registry__organization").prefetch_related("tags"),
+        found.collections.described(),
         field="name",
         descending=False,
         cursor=request.GET.get("cursor"),
         size=_page_size(request),
     )
     return JsonResponse(
-        {"collections": [collection_json(c) for c in page.items], "next": page.next_cursor}
+        {"collections": collections_json(found, page.items), "next": page.next_cursor}
     )
 
 
@@ -156,7 +165,6 @@ def collection(request: HttpRequest, org: str, registry: str, collection: str) -
         services.update_collection_description(
             actor=request.user, collection=found, description=description
         )
-        found.refresh_from_db()
     return JsonResponse(collection_json(found))
 
 

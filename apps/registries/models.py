@@ -223,6 +223,21 @@ class CollectionQuerySet(models.QuerySet):
             ).values("name")
         ).distinct()
 
+    def described(self) -> models.QuerySet:
+        """What the API says of each collection, as plain rows from one query, with its tags
+        as a JSON list in the same row."""
+        return self.values(
+            "pk",
+            "name",
+            "artifact_type",
+            "description",
+            "created_at",
+            "updated_at",
+            tag_names=_json_list(
+                CollectionTag.objects.filter(collection=OuterRef("pk")), "collection", "name"
+            ),
+        )
+
 
 class Collection(models.Model):
     """A set of linked versions of one artifact type, for one task or use case."""
