@@ -1,4 +1,5 @@
-# Two commands on a fresh machine: `make run` serves the demo, `make test` runs every test.
+# Two commands on a fresh machine: `make run` serves the demo, `make test` runs every test;
+# `make serve` runs it the way a team would.
 PYTHON_BIN ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -9,7 +10,7 @@ LOCAL_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run run-s3 test lint format clean
+.PHONY: run run-s3 serve test lint format clean
 
 $(VENV)/bin/python:
 	$(PYTHON_BIN) -m venv $(VENV)
@@ -23,18 +24,27 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@ $(RUN_STAMP)
 
-# Serve with the database worker beside the server, which runs background tasks (legacy
-# registry migrations); $(1) is the environment of both. Ctrl-C reaches both: the server stops,
-# the worker finishes the task in hand and then stops (press Ctrl-C again to cut it short; a
-# migration resumes when started again). If the server stops by itself, the worker is told to
-# stop the same way. No autoreload for the worker: its reloader would kill it mid-task on
-# Ctrl-C, so restart after changing a task.
+# Serve beside $(3) database workers, which run background tasks (legacy registry migrations);
+# $(1) is the environment of all, $(2) the server's command. Ctrl-C reaches them all: the server
+# stops, each worker finishes the task in hand and then stops (press Ctrl-C again to cut it short;
+# a migration resumes when started again). SIGTERM, as a service manager sends, is passed on to
+# each the same way. If the server stops by itself, the workers are told to stop the same way.
+# Everything runs in the background, so that the shell can pass signals on while it waits; a
+# background job starts deaf to Ctrl-C, which gunicorn and the workers hear anyway (they set
+# their own handlers) but runserver does not, so it is passed $(4) instead. No one gets a second
+# signal: it would cut a worker's task short, and can hang a gunicorn worker as it stops. No
+# autoreload for the workers: their reloader would kill them mid-task on Ctrl-C, so restart after
+# changing a task.
 define serve
-$(1) $(PY) manage.py db_worker --no-reload & \
-worker=$$!; \
-trap 'trap - EXIT; wait $$worker; exit 130' INT; \
-trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
-$(1) $(PY) manage.py runserver $(HOST):$(PORT)
+workers=; \
+for n in $$(seq $(3)); do $(1) $(PY) manage.py db_worker --no-reload & workers="$$workers $$!"; done; \
+$(1) $(2) & server=$$!; \
+trap 'stopping=1; $(if $(4),kill -$(4) $$server 2>/dev/null)' INT; \
+trap 'stopping=1; kill -TERM $$server $$workers 2>/dev/null' TERM; \
+while kill -0 $$server 2>/dev/null; do wait $$server; status=$$?; done; \
+[ -n "$$stopping" ] || kill -TERM $$workers 2>/dev/null; \
+wait $$workers; \
+exit $$status
 endef
 
 run: $(RUN_STAMP)
@@ -42,7 +52,7 @@ run: $(RUN_STAMP)
 	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl-C stops both)"
-	$(call serve,$(LOCAL_ENV))
+	$(call serve,$(LOCAL_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM)
 
 # The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
 # and the database that points into it start empty on each run.
@@ -60,7 +70,23 @@ run-s3: $(TEST_STAMP)
 	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py migrate --noinput && \
 	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py seed_demo && \
 	echo "Serving on http://$(HOST):$(PORT)/ with files in S3 at 127.0.0.1:$(S3_PORT)" && \
-	( $(call serve,$(S3_ENV) $(LOCAL_ENV)) )
+	( $(call serve,$(S3_ENV) $(LOCAL_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM) )
+
+# Production: gunicorn (registry_site/gunicorn_conf.py: WEB_CONCURRENCY processes of WEB_THREADS
+# threads) beside TASK_WORKERS database workers, DEBUG off, on the database and blob store the
+# environment names (README: Serving in production).
+TASK_WORKERS ?= 1
+SERVE_ENV := DEBUG=false HOST=$(HOST) PORT=$(PORT)
+
+serve: $(RUN_STAMP)
+	@[ -n "$$SECRET_KEY" ] || { echo "make serve: SECRET_KEY is not set. DEBUG is off here, \
+	which needs a long random SECRET_KEY (see the README, Serving in production)." >&2; exit 2; }
+	$(SERVE_ENV) $(PY) manage.py migrate --noinput
+	$(SERVE_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://$(HOST):$(PORT)/ with $${WEB_CONCURRENCY:-2} processes and \
+	$(TASK_WORKERS) background worker(s) (Ctrl-C stops them all)"
+	$(call serve,$(SERVE_ENV),$(VENV)/bin/gunicorn -c registry_site/gunicorn_conf.py \
+	registry_site.wsgi,$(TASK_WORKERS))
 
 # The suite runs on SQLite, then again on PostgreSQL when DATABASE_URL names one.
 test: $(TEST_STAMP)
