@@ -28,7 +28,7 @@ PAGES = [
     ("/orgs/acme/registry/", 10),
     (f"{REG}/", 9),
     (f"{REG}/settings/", 10),
-    (f"{COL}/", 10),
+    (f"{COL}/", 8),
     (f"{COL}/history/", 5),
     # Versions other than the baseline (production, on v0): it is read on its own.
     (f"{COL}/compare/?v=1&v=2", 10),

@@ -325,6 +325,26 @@ class LinkQuerySet(models.QuerySet):
             **related,
         )
 
+    def for_versions_table(self) -> models.QuerySet:
+        """What a row of the collection page's versions table shows, as plain rows from one
+        query: only those columns, no model instances, and the link's aliases and its version's
+        tags as JSON lists (unordered) in the same row. Annotations added after this come in
+        the rows too, so a keyset page can read its sort value from them."""
+        return self.values(
+            "pk",
+            "number",
+            "linked_at",
+            linked_by_name=F("linked_by__username"),
+            project_name=F("version__artifact__project__name"),
+            artifact_name=F("version__artifact__name"),
+            version_number=F("version__number"),
+            metrics=F("version__metrics"),
+            alias_names=_json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
+            tag_names=_json_list(
+                VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
+            ),
+        )
+
 
 def _json_list(rows: models.QuerySet, group: str, value) -> Subquery:
     """`value` of each of `rows` as one JSON list (None when there are none), as a subquery."""

@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
+from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -84,6 +85,7 @@ from apps.registries.models import (
     RegistryRole,
     Star,
 )
+from apps.registries.templatetags.registry_tags import metric as metric_text
 
 COLLECTIONS_PER_PAGE = 50
 
@@ -409,12 +411,8 @@ def metric_value(name: str) -> Cast:
 
 def _links_page(request: HttpRequest, collection: Collection, metric_range: MetricRangeForm):
     """One page of live links, by number or by a metric, in a metric's range if one is asked,
-    with what each row shows preloaded."""
-    links = (
-        collection.links.live()
-        .select_related("version__artifact__project__team", "linked_by")
-        .prefetch_related("aliases", "version__tags")
-    )
+    as the rows of `for_versions_table`."""
+    links = collection.links.live().for_versions_table()
     if metric_range.is_valid() and metric_range.cleaned_data["metric"]:
         name, low, high = (metric_range.cleaned_data[key] for key in ("metric", "min", "max"))
         links = links.annotate(range_value=metric_value(name)).filter(range_value__isnull=False)
@@ -443,6 +441,106 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
     )
 
 
+@dataclass
+class VersionRow:
+    """One row of a collection's versions table, with what it prints worked out beforehand:
+    a page is 50 rows, and following relations, filters and `{% url %}` in every cell of
+    every row cost more than the rest of the page."""
+
+    number: int
+    number_text: str  # printed as is: an int would go through number localization each time
+    label: str
+    url: str
+    alias_names: list[str]
+    aliases: list[tuple[str, bool]]  # (name, protected)
+    tag_names: list[str]
+    source: str
+    linked_by: str
+    linked_at: str  # ISO 8601, in the current time zone, as the date filter's "c" writes it
+    linked_at_text: str  # as the date filter's "Y-m-d H:i" writes it
+    metrics: dict
+    is_protected: bool
+    can_unlink: bool
+    unlink_url: str
+    metric_cells: list[str]
+
+    def __getitem__(self, name: str):
+        # Templates try `row[name]` before `row.name`: answering it spares a caught TypeError
+        # for each of the dozen names a row prints.
+        return getattr(self, name)
+
+
+class _VersionURL:
+    """One of a version's URLs in a collection, for any number: reversed once per page rather
+    than for every row. Names and slugs hold no "/", so "/v0/" is where the number goes."""
+
+    def __init__(self, name: str, collection: Collection):
+        registry = collection.registry
+        kwargs = {
+            "org": registry.organization.slug,
+            "registry": registry.slug,
+            "collection": collection.name,
+            "number": 0,
+        }
+        self.head, self.tail = reverse(name, kwargs=kwargs).rsplit("/v0/", 1)
+
+    def __call__(self, number: int) -> str:
+        return f"{self.head}/v{number}/{self.tail}"
+
+
+def _version_rows(
+    rows: list[dict],
+    collection: Collection,
+    *,
+    protected: set[str],
+    role,
+    metric_names: list[str] | None,
+) -> list[VersionRow]:
+    """The table's rows from `for_versions_table` rows; metric cells only when shown."""
+    version_url = _VersionURL("registries:version", collection)
+    unlink_url = _VersionURL("registries:unlink", collection)
+    # Whether the viewer may unlink depends only on whether the row holds a protected alias.
+    may_unlink = {
+        holds_protected: role_allows(role, Action.UNLINK, protected=holds_protected)
+        for holds_protected in (False, True)
+    }
+    table = []
+    for row in rows:
+        alias_names = sorted(row["alias_names"] or [])
+        is_protected = not protected.isdisjoint(alias_names)
+        linked_at = template_localtime(row["linked_at"])
+        metrics = row["metrics"] or {}
+        number = row["number"]
+        table.append(
+            VersionRow(
+                number=number,
+                number_text=str(number),
+                label=f"v{number}",
+                url=version_url(number),
+                alias_names=alias_names,
+                aliases=[(name, name in protected) for name in alias_names],
+                tag_names=sorted(row["tag_names"] or []),
+                source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
+                linked_by=row["linked_by_name"] or "—",
+                linked_at=linked_at.isoformat(),
+                linked_at_text=(
+                    f"{linked_at.year:04d}-{linked_at.month:02d}-{linked_at.day:02d} "
+                    f"{linked_at.hour:02d}:{linked_at.minute:02d}"
+                ),
+                metrics=metrics,
+                is_protected=is_protected,
+                can_unlink=may_unlink[is_protected],
+                unlink_url=unlink_url(number),
+                metric_cells=(
+                    [metric_text(metrics.get(name)) for name in metric_names]
+                    if metric_names is not None
+                    else []
+                ),
+            )
+        )
+    return table
+
+
 def _collection_context(request: HttpRequest, collection: Collection) -> dict:
     registry = collection.registry
     role = effective_role(request.user, registry)
@@ -450,21 +548,23 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
     metric_range = MetricRangeForm(request.GET)
     sort, page = _links_page(request, collection, metric_range)
     show_metrics = request.GET.get("metrics") == "1"
-    metric_names: list[str] = []
-    for link in page.items:
-        link.alias_names = sorted(a.name for a in link.aliases.all())
-        link.is_protected = bool(protected.intersection(link.alias_names))
-        link.can_unlink = role_allows(role, Action.UNLINK, protected=link.is_protected)
-        metric_names.extend(link.version.metrics)
+    metric_names = sorted({name for row in page.items for name in row["metrics"] or ()})
+    links = _version_rows(
+        page.items,
+        collection,
+        protected=protected,
+        role=role,
+        metric_names=metric_names if show_metrics else None,
+    )
     return {
         "organization": registry.organization,
         "registry": registry,
         "collection": collection,
-        "links": page.items,
+        "links": links,
         "next_query": next_page_query(request, page.next_cursor),
         "sort": sort,
         "show_metrics": show_metrics,
-        "metric_names": sorted(set(metric_names)),
+        "metric_names": metric_names,
         "metric_range": metric_range,
         "filter_query": metric_range.query,
         "protected": protected,
