@@ -9,6 +9,9 @@ import subprocess
 import sys
 
 from django.conf import settings
+from django.test import Client
+
+from tests.factories import PASSWORD
 
 BEHIND_TLS_PROXY = {
     "DEBUG": "false",
@@ -48,15 +51,44 @@ def test_without_the_tls_settings_the_deploy_checks_warn():
     assert "security.W004" in result.stderr and "security.W008" in result.stderr
 
 
-def database_settings(env: dict[str, str]) -> dict:
+def setting(name: str, env: dict[str, str]):
     code = (
         "import django, json; django.setup(); from django.conf import settings; "
-        "print(json.dumps(settings.DATABASES['default']))"
+        f"print(json.dumps(settings.{name}))"
     )
     env = {"DJANGO_SETTINGS_MODULE": "registry_site.settings", "DEBUG": "true", **env}
     result = run(["-c", code], env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
+
+
+def database_settings(env: dict[str, str]) -> dict:
+    return setting("DATABASES['default']", env)
+
+
+def test_the_proxy_header_is_named_as_the_proxy_sends_it():
+    header = setting("SECURE_PROXY_SSL_HEADER", BEHIND_TLS_PROXY)
+    assert header == ["HTTP_X_FORWARDED_PROTO", "https"]
+
+
+def test_behind_the_proxy_https_is_recognised_and_forms_pass_csrf(db, settings, member):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.SECURE_SSL_REDIRECT = True
+    client = Client(enforce_csrf_checks=True)
+    assert client.get("/login/").status_code == 301  # plain HTTP
+    over_tls = {"X-Forwarded-Proto": "https", "Host": "testserver"}  # as the proxy passes them
+    page = client.get("/login/", headers=over_tls)
+    assert page.status_code == 200
+    signed_in = client.post(
+        "/login/",
+        {
+            "username": member.username,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": page.context["csrf_token"],
+        },
+        headers={**over_tls, "Origin": "https://testserver"},
+    )
+    assert signed_in.status_code == 302
 
 
 def test_postgresql_gets_a_checked_pool_sized_for_the_threads():
