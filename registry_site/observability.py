@@ -34,6 +34,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+log = logging.getLogger(__name__)
 request_log = logging.getLogger("registry.requests")
 
 REQUEST_SECONDS = Histogram(
@@ -98,7 +99,7 @@ class TaskQueueCollector:
             )
             by_queue = {row["queue_name"]: row for row in rows}
         except DatabaseError:
-            request_log.warning("Task queue metrics skipped: the database did not answer.")
+            log.warning("Task queue metrics skipped: the database did not answer.")
             return
         depth = GaugeMetricFamily(
             "registry_task_queue_ready", "Background tasks ready to run.", labels=["queue"]
