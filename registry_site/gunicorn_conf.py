@@ -37,6 +37,7 @@ control_socket_disable = True
 
 # Each worker writes its metrics to files here; /metrics adds up all of them. Set before any
 # worker imports prometheus_client, which picks its storage at import.
+metrics_dir_is_ours = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 metrics_dir = Path(
     os.environ.setdefault(
         "PROMETHEUS_MULTIPROC_DIR", str(Path(tempfile.gettempdir()) / f"registry-metrics-{port}")
@@ -44,11 +45,22 @@ metrics_dir = Path(
 )
 
 
+def _clear_samples() -> None:
+    for samples in metrics_dir.glob("*.db"):
+        samples.unlink()
+
+
 def on_starting(server) -> None:
     """Samples left by an earlier run would be added to this one's: start from none."""
     metrics_dir.mkdir(parents=True, exist_ok=True)
-    for stale in metrics_dir.glob("*.db"):
-        stale.unlink()
+    _clear_samples()
+
+
+def on_exit(server) -> None:
+    """Leave nothing behind: the samples mean nothing once the server has stopped."""
+    _clear_samples()
+    if metrics_dir_is_ours:
+        metrics_dir.rmdir()
 
 
 def child_exit(server, worker) -> None:

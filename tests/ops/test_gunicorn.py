@@ -118,7 +118,10 @@ def test_two_workers_answer_and_metrics_add_up_across_them(server):
     assert len(worker_pids) == 2
 
 
-def test_sigterm_stops_master_and_workers(server):
-    _, process, _ = server
+def test_sigterm_stops_master_and_workers_leaving_no_samples(server):
+    base, process, metrics_dir = server
+    assert get(f"{base}/healthz")[0] == 200
+    assert list(metrics_dir.glob("*.db"))
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=20) == 0
+    assert list(metrics_dir.glob("*.db")) == []
