@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -22,7 +22,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
-from django.utils.timezone import template_localtime
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -456,8 +455,7 @@ class VersionRow:
     tag_names: list[str]
     source: str
     linked_by: str
-    linked_at: str  # ISO 8601, in the current time zone, as the date filter's "c" writes it
-    linked_at_text: str  # as the date filter's "Y-m-d H:i" writes it
+    linked_at: datetime
     metrics: dict
     is_protected: bool
     can_unlink: bool
@@ -508,7 +506,6 @@ def _version_rows(
     for row in rows:
         alias_names = sorted(row["alias_names"] or [])
         is_protected = not protected.isdisjoint(alias_names)
-        linked_at = template_localtime(row["linked_at"])
         metrics = row["metrics"] or {}
         number = row["number"]
         table.append(
@@ -522,11 +519,7 @@ def _version_rows(
                 tag_names=sorted(row["tag_names"] or []),
                 source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
                 linked_by=row["linked_by_name"] or "—",
-                linked_at=linked_at.isoformat(),
-                linked_at_text=(
-                    f"{linked_at.year:04d}-{linked_at.month:02d}-{linked_at.day:02d} "
-                    f"{linked_at.hour:02d}:{linked_at.minute:02d}"
-                ),
+                linked_at=row["linked_at"],
                 metrics=metrics,
                 is_protected=is_protected,
                 can_unlink=may_unlink[is_protected],

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from datetime import datetime
+
 from django import template
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import template_localtime
 
 from apps.lib.charts import format_number
 from apps.lib.markdown import render_markdown
@@ -20,6 +23,20 @@ def markdown(text: str) -> SafeString:
 def metric(value: object) -> str:
     """A metric value as people read it, as charts write it too."""
     return "" if value is None else format_number(value)
+
+
+@register.simple_tag
+def time_element(value: datetime | None) -> SafeString:
+    """A moment as pages show it, in the current time zone: what
+    `<time datetime="{{ value|date:'c' }}">{{ value|date:"Y-m-d H:i" }}</time>` writes, for a
+    fraction of the cost of its two filters (which long lists pay on every row)."""
+    if value in (None, ""):
+        return mark_safe('<time datetime=""></time>')
+    local = template_localtime(value)
+    day = f"{local.year:04d}-{local.month:02d}-{local.day:02d}"
+    shown = f"{day} {local.hour:02d}:{local.minute:02d}"
+    # Digits and ISO 8601 punctuation only: nothing to escape.
+    return mark_safe(f'<time datetime="{local.isoformat()}">{shown}</time>')
 
 
 @register.filter
