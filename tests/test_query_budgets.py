@@ -26,7 +26,7 @@ RUN_ID = "budget-run"
 # (path, queries) for pages, read by an organization admin (who sees every page).
 PAGES = [
     ("/orgs/acme/registry/", 10),
-    (f"{REG}/", 9),
+    (f"{REG}/", 7),
     (f"{REG}/settings/", 10),
     (f"{COL}/", 8),
     (f"{COL}/history/", 5),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import JSONArray, Lower
+from django.db.models import F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, JSONArray, Lower
 
 from apps.accounts.models import Organization, Team
 from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
@@ -222,6 +222,34 @@ class CollectionQuerySet(models.QuerySet):
                 registry=models.OuterRef("registry")
             ).values("name")
         ).distinct()
+
+    def for_registry_page(self) -> models.QuerySet:
+        """What a row of the registry page's table shows of each collection, as plain rows
+        from one query: its live versions counted and its tags as a JSON list (unordered)."""
+        live_links = (
+            Link.objects.live()
+            .filter(collection=OuterRef("pk"))
+            .order_by()
+            .values("collection")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.values(
+            "pk",
+            "name",
+            "artifact_type",
+            "updated_at",
+            version_count=Coalesce(
+                Subquery(live_links, output_field=models.IntegerField()), Value(0)
+            ),
+            tag_names=_json_list(
+                CollectionTag.objects.filter(collection=OuterRef("pk")), "collection", "name"
+            ),
+        )
+
+    def artifact_types(self) -> models.QuerySet:
+        """The artifact types of these collections, each once (unordered)."""
+        return self.order_by().values_list("artifact_type", flat=True).distinct()
 
     def described(self) -> models.QuerySet:
         """What the API says of each collection, as plain rows from one query, with its tags

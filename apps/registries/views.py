@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, FloatField, IntegerField, Max, OuterRef, Q, Subquery, Value
+from django.db.models import Count, FloatField, Max, Q, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
@@ -248,21 +248,27 @@ def registry_star(request: HttpRequest, org: str, registry: str) -> HttpResponse
 # Registry page
 
 
+@dataclass
+class CollectionRow:
+    """One row of a registry's table of collections, ready to print."""
+
+    name: str
+    url: str
+    artifact_type: str
+    tag_names: list[str]
+    version_count: int
+    updated_at: datetime
+
+    def __getitem__(self, name: str):
+        # Templates try `row[name]` before `row.name`: answering it spares a caught TypeError.
+        return getattr(self, name)
+
+
 def _collections_context(request: HttpRequest, registry: Registry) -> dict:
     filters = CollectionFilterForm(request.GET)
     filters.is_valid()
     data = filters.cleaned_data
-    live_links = (
-        Link.objects.live()
-        .filter(collection=OuterRef("pk"))
-        .order_by()
-        .values("collection")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    collections = registry.collections.annotate(
-        version_count=Coalesce(Subquery(live_links, output_field=IntegerField()), Value(0))
-    ).prefetch_related("tags")
+    collections = registry.collections.for_registry_page()
     if query := data.get("q"):
         collections = collections.filter(name__icontains=query)
     if tag := data.get("tag"):
@@ -279,15 +285,31 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
         cursor=data.get("cursor"),
         size=COLLECTIONS_PER_PAGE,
     )
+    organization = registry.organization
     return {
         "registry": registry,
-        "organization": registry.organization,
+        "organization": organization,
         "filters": filters,
-        "collections": page.items,
+        "collections": [
+            CollectionRow(
+                name=row["name"],
+                url=reverse(
+                    "registries:collection",
+                    kwargs={
+                        "org": organization.slug,
+                        "registry": registry.slug,
+                        "collection": row["name"],
+                    },
+                ),
+                artifact_type=row["artifact_type"],
+                tag_names=sorted(row["tag_names"] or []),
+                version_count=row["version_count"],
+                updated_at=row["updated_at"],
+            )
+            for row in page.items
+        ],
         "next_query": next_page_query(request, page.next_cursor),
-        "types": sorted(
-            set(registry.collections.values_list("artifact_type", flat=True).distinct())
-        ),
+        "types": sorted(registry.collections.artifact_types()),
     }
 
 
@@ -312,6 +334,7 @@ def registry_detail(request: HttpRequest, org: str, registry: str) -> HttpRespon
                 messages.success(request, f"Created collection {collection.name}.")
                 return redirect(collection_url(collection))
     context = _collections_context(request, target)
+    context["accepted_types"] = accepted
     context["form"] = form
     context["can_create"] = can(request.user, Action.CREATE_COLLECTION, target)
     template = "registries/registry_detail.html"
