@@ -465,12 +465,11 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
 
 @dataclass
 class VersionRow:
-    """One row of a collection's versions table, with what it prints worked out beforehand:
-    a page is 50 rows, and following relations, filters and `{% url %}` in every cell of
-    every row cost more than the rest of the page."""
+    """One row of a collection's versions table, with what it prints worked out beforehand,
+    for the `version_rows` tag: a page is 50 rows, and following relations, filters and
+    `{% url %}` in every cell of every row cost more than the rest of the page."""
 
     number: int
-    number_text: str  # printed as is: an int would go through number localization each time
     label: str
     url: str
     alias_names: list[str]
@@ -479,16 +478,10 @@ class VersionRow:
     source: str
     linked_by: str
     linked_at: datetime
-    metrics: dict
     is_protected: bool
     can_unlink: bool
     unlink_url: str
     metric_cells: list[str]
-
-    def __getitem__(self, name: str):
-        # Templates try `row[name]` before `row.name`: answering it spares a caught TypeError
-        # for each of the dozen names a row prints.
-        return getattr(self, name)
 
 
 class _VersionURL:
@@ -534,7 +527,6 @@ def _version_rows(
         table.append(
             VersionRow(
                 number=number,
-                number_text=str(number),
                 label=f"v{number}",
                 url=version_url(number),
                 alias_names=alias_names,
@@ -543,7 +535,6 @@ def _version_rows(
                 source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
                 linked_by=row["linked_by_name"] or "—",
                 linked_at=row["linked_at"],
-                metrics=metrics,
                 is_protected=is_protected,
                 can_unlink=may_unlink[is_protected],
                 unlink_url=unlink_url(number),

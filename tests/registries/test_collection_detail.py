@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
+from django.utils.html import escape
 
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import Collection
@@ -171,3 +173,17 @@ def test_the_query_count_does_not_grow_with_versions(
         make_link(make_version(project, member, metrics={"f1": 0.5}), models_registry, member)
     with django_assert_num_queries(9):
         client.get(BASE, {"metrics": "1"})
+
+
+def test_rows_link_and_escape_odd_collection_names(client, member, project, models_registry):
+    """The versions table is written by a tag, not a template: its URLs and text are escaped."""
+    name = """a&b "c" <d> 'é' ?#%"""
+    make_link(make_version(project, member), models_registry, member, name)
+    client.force_login(member)
+    kwargs = {"org": "acme", "registry": "model", "collection": name}
+    html = client.get(reverse("registries:collection", kwargs=kwargs)).content.decode()
+    rows = html.split("<tbody>")[1].split("</tbody>")[0]
+    version = reverse("registries:version", kwargs={**kwargs, "number": 0})
+    unlink = reverse("registries:unlink", kwargs={**kwargs, "number": 0})
+    assert f'<th scope="row"><a href="{escape(version)}">v0</a></th>' in rows
+    assert f'action="{escape(unlink)}"' in rows and "<d>" not in rows
