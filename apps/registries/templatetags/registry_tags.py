@@ -123,13 +123,13 @@ def _metric_cell(cell) -> str:
 
 @register.simple_tag(takes_context=True)
 def version_rows(context, links) -> SafeString:
-    """The collection page's versions table body: a row per version (`VersionRow`s).
+    """The collection page's versions table body: a row per version (`VersionRow`s, whose
+    metric cells are empty when metrics are hidden).
 
     Written with plain string formatting rather than a template loop, as `metric_rows` is: a
     page is 50 rows of eight cells or more, and the loop cost more than the rest of the page.
     Every text is escaped here, URLs included; the rest are numbers and fixed words.
     """
-    show_metrics = context.get("show_metrics")
     csrf_input = None
     lock = None
     rows = []
@@ -144,11 +144,7 @@ def version_rows(context, links) -> SafeString:
             else:
                 chips.append(f'<li class="chip chip-alias">{escape(name)}</li>')
         tags = "".join(f'<li class="chip">{escape(tag)}</li>' for tag in link.tag_names)
-        metrics = (
-            "".join(f'<td class="num">{escape(cell)}</td>' for cell in link.metric_cells)
-            if show_metrics
-            else ""
-        )
+        metrics = "".join(f'<td class="num">{escape(cell)}</td>' for cell in link.metric_cells)
         unlink = ""
         if link.can_unlink:
             if csrf_input is None:
