@@ -306,14 +306,6 @@ class LinkQuerySet(models.QuerySet):
         """Links still in the collection; unlinked ones stay only for history."""
         return self.filter(unlinked_at__isnull=True)
 
-    def at(self, organization: str, registry: str, collection: str) -> LinkQuerySet:
-        """Links in the collection these URL slugs and name address."""
-        return self.filter(
-            collection__registry__organization__slug=organization,
-            collection__registry__slug=registry,
-            collection__name=collection,
-        )
-
     def described(self, *, with_files: bool = False) -> models.QuerySet:
         """What the API says of each link and its source version, as plain rows from one
         query: no model instances are built, and the link's aliases, the version's tags and
