@@ -310,12 +310,7 @@ class LinkQuerySet(models.QuerySet):
         """What the API says of each link and its source version, as plain rows from one
         query: no model instances are built, and the link's aliases, the version's tags and
         (if asked) its files as `[path, size, sha256]` come as JSON lists in the same row."""
-        related = {
-            "alias_names": _json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
-            "tag_names": _json_list(
-                VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
-            ),
-        }
+        related = _alias_and_tag_names()
         if with_files:
             related["files"] = _json_list(
                 ManifestEntry.objects.filter(version=OuterRef("version")),
@@ -359,11 +354,18 @@ class LinkQuerySet(models.QuerySet):
             artifact_name=F("version__artifact__name"),
             version_number=F("version__number"),
             metrics=F("version__metrics"),
-            alias_names=_json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
-            tag_names=_json_list(
-                VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
-            ),
+            **_alias_and_tag_names(),
         )
+
+
+def _alias_and_tag_names() -> dict[str, Subquery]:
+    """A link's alias names and its version's tag names, as JSON lists in the link's row."""
+    return {
+        "alias_names": _json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
+        "tag_names": _json_list(
+            VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
+        ),
+    }
 
 
 def _json_list(rows: models.QuerySet, group: str, value) -> Subquery:
