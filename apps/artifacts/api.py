@@ -59,6 +59,9 @@ def _upload_target(request: HttpRequest, spec) -> dict[str, Any]:
     }
 
 
+REQUIRED_FILE_KEYS = frozenset({"path", "sha256", "size"})
+
+
 def manifest(data: dict[str, Any]) -> tuple[list[FileSpec], dict[str, bytes]]:
     """The manifest's files, and the bytes of those sent inline (by sha256).
 
@@ -85,9 +88,6 @@ def manifest(data: dict[str, Any]) -> tuple[list[FileSpec], dict[str, bytes]]:
             contents[spec.sha256] = _inline_bytes(spec, item["content"])
         specs.append(spec)
     return specs, contents
-
-
-REQUIRED_FILE_KEYS = frozenset({"path", "sha256", "size"})
 
 
 def _inline_bytes(spec: FileSpec, content: Any) -> bytes:

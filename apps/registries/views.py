@@ -259,10 +259,6 @@ class CollectionRow:
     version_count: int
     updated_at: datetime
 
-    def __getitem__(self, name: str):
-        # Templates try `row[name]` before `row.name`: answering it spares a caught TypeError.
-        return getattr(self, name)
-
 
 def _collections_context(request: HttpRequest, registry: Registry) -> dict:
     filters = CollectionFilterForm(request.GET)
