@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from apps.accounts.policy import (
 )
 from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion
+from apps.lib.csv_export import csv_response
 from apps.lib.pagination import keyset_page
 from apps.lineage.forms import AuditFilterForm, LineageForm
 from apps.lineage.graph import CLUSTER_AT, MAX_DEPTH, build_graph, layout
@@ -175,41 +175,24 @@ def _filtered(events, filters: dict[str, Any]):
     return events
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for streaming csv.writer output."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def _csv_response(events, org: str) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
     header = ["time", "actor", "action", "target", "registry_id", "collection_id", "details"]
 
     def rows():
-        yield writer.writerow(header)
+        yield header
         for event in events.order_by("-created_at", "-id").iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    event.created_at.isoformat(),
-                    _cell(event.actor_name or "system"),
-                    event.action,
-                    _cell(event.target),
-                    event.registry_id or "",
-                    event.collection_id or "",
-                    _cell(_details(event.data)),
-                ]
-            )
+            yield [
+                event.created_at.isoformat(),
+                event.actor_name or "system",
+                event.action,
+                event.target,
+                event.registry_id,
+                event.collection_id,
+                _details(event.data),
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{org}-audit-log.csv"'
-    return response
+    return csv_response(rows(), f"{org}-audit-log.csv")
 
 
 def _details(data: dict) -> str:
     return "; ".join(f"{key}={value}" for key, value in sorted(data.items()))
-
-
-def _cell(text: str) -> str:
-    """Text a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

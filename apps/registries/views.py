@@ -21,7 +21,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -48,6 +48,7 @@ from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
 from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
 from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
+from apps.lib.csv_export import csv_response
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
 from apps.lineage.views import lineage_context
@@ -1204,25 +1205,17 @@ def collection_compare(request: HttpRequest, org: str, registry: str, collection
 
 def _compare_csv(collection: Collection, context: dict) -> HttpResponse:
     """The metrics table as CSV: a value and a delta column per version, in the table's order."""
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"{collection.name}-compare.csv"
-    )
-    writer = csv.writer(response)
     baseline = context["baseline"]
     header = ["metric", "better", "best"]
     for link in context["links"]:
         header += [link.label, f"{link.label} delta vs {baseline.label}"]
-    writer.writerow(header)
+    rows = [header]
     for row in context["rows"]:
-        line = [row.metric, row.direction.value, "" if row.best is None else row.best]
+        line = [row.metric, row.direction.value, row.best]
         for cell in row.cells:
-            line += [
-                "" if cell.value is None else cell.value,
-                "" if cell.delta is None else cell.delta,
-            ]
-        writer.writerow(line)
-    return response
+            line += [cell.value, cell.delta]
+        rows.append(line)
+    return csv_response(rows, f"{collection.name}-compare.csv")
 
 
 @require_POST

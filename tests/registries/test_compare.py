@@ -114,7 +114,7 @@ def test_the_csv_holds_values_and_deltas(client, member, versions):
     response = client.get(URL, {"v": [0, 1], "format": "csv"})
     assert response["Content-Type"].startswith("text/csv")
     assert 'filename="classifier-compare.csv"' in response["Content-Disposition"]
-    table = list(csv.reader(io.StringIO(response.content.decode())))
+    table = list(csv.reader(io.StringIO(response.getvalue().decode())))
     assert table[0] == ["metric", "better", "best", "v0", "v0 delta vs v1", "v1", "v1 delta vs v1"]
     assert table[1][:4] == ["accuracy", "higher", "0.9", "0.8"]
     assert float(table[1][4]) == pytest.approx(-0.1)
