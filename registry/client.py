@@ -120,10 +120,19 @@ def split_version_path(path: str) -> tuple[str, str, str, str]:
     return parts[0], parts[1], parts[2], ref or "latest"
 
 
+def _route(*segments: str) -> str:
+    """An API route from its path segments, each quoted whole.
+
+    Names may hold any character their rules allow (`%`, `#`, `?`, spaces, accents, CJK): a
+    segment left unquoted would end the path early or be decoded into another name.
+    """
+    return "".join(urllib.parse.quote(segment, safe="") + "/" for segment in segments)
+
+
 def _collection_route(target: str) -> str:
     """The API route of a collection's versions, from `<org>/<registry>/<collection>`."""
     org, registry, collection = split_collection_path(target)
-    return f"orgs/{org}/registries/{registry}/collections/{collection}/versions/"
+    return _route("orgs", org, "registries", registry, "collections", collection, "versions")
 
 
 class Client:
@@ -227,12 +236,14 @@ class Client:
             if version["link"] is not None:
                 return version
         else:
-            route = f"orgs/{org}/teams/{team}/projects/{proj}/artifacts/{name}/versions/"
+            route = _route(
+                "orgs", org, "teams", team, "projects", proj, "artifacts", name, "versions"
+            )
             version = self.api("POST", route, body)
         for blob in version["missing"]:
             self._upload(by_sha[blob["sha256"]], blob)
         if version["state"] != "committed":
-            version = self.api("POST", f"versions/{version['id']}/commit/")
+            version = self.api("POST", _route("versions", version["id"], "commit"))
         if link_to:
             version["link"] = self.link(version, link_to, aliases)
         return version
@@ -294,7 +305,9 @@ class Client:
     @staticmethod
     def _route_of(found: dict) -> str:
         org, registry, collection, ref = split_version_path(found["path"])
-        return f"orgs/{org}/registries/{registry}/collections/{collection}/versions/{ref}/"
+        return _route(
+            "orgs", org, "registries", registry, "collections", collection, "versions", ref
+        )
 
     def _fetch(self, route: str, target: Path, file: dict) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -313,7 +326,7 @@ class Client:
 
     def start_run(self, project: str, name: str = "", job_type: str = "", config=None) -> Run:
         org, team, proj = split_project(project)
-        route = f"orgs/{org}/teams/{team}/projects/{proj}/runs/"
+        route = _route("orgs", org, "teams", team, "projects", proj, "runs")
         data = self.api(
             "POST", route, {"name": name or "run", "job_type": job_type, "config": config or {}}
         )
@@ -340,7 +353,7 @@ class Run:
 
     def _route(self) -> str:
         org, team, proj = split_project(self.project)
-        return f"orgs/{org}/teams/{team}/projects/{proj}/runs/{self.id}/"
+        return _route("orgs", org, "teams", team, "projects", proj, "runs", self.id)
 
     def log_artifact(self, path: str | Path, *, name: str, type: str, **options: Any) -> dict:
         return self.client.log_artifact(

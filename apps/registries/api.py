@@ -20,7 +20,7 @@ from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import organization_for, registry_for
-from apps.registries.models import Collection, Link, Registry
+from apps.registries.models import Collection, Link, Registry, tag_names
 from apps.registries.paths import resolve_path
 
 PAGE_SIZE = 100
@@ -87,7 +87,7 @@ def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "description": row["description"],
             "metadata": row["metadata"],
             "metrics": row["metrics"],
-            "tags": sorted(row["tag_names"] or []),
+            "tags": tag_names(row),
             "linked_at": row["linked_at"].isoformat(),
             "linked_by": row["linked_by_name"],
         }

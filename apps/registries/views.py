@@ -84,6 +84,7 @@ from apps.registries.models import (
     Registry,
     RegistryRole,
     Star,
+    tag_names,
 )
 from apps.registries.templatetags.registry_tags import metric as metric_text
 
@@ -132,7 +133,9 @@ def _search(registries, query: str) -> dict:
         "aliases": Alias.objects.filter(collection__registry__in=registries, name__icontains=query)
         .select_related("link", "collection__registry")
         .order_by("collection__name", "name")[:SEARCH_LIMIT],
-        "tagged_versions": links.filter(version__tags__name__icontains=query)
+        "tagged_versions": links.filter(
+            Q(version__tags__name__icontains=query) | Q(tags__name__icontains=query)
+        )
         .select_related("collection__registry")
         .distinct()[:SEARCH_LIMIT],
     }
@@ -528,7 +531,7 @@ def _version_rows(
                 url=version_url(number),
                 alias_names=alias_names,
                 aliases=[(name, name in protected) for name in alias_names],
-                tag_names=sorted(row["tag_names"] or []),
+                tag_names=tag_names(row),
                 source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
                 linked_by=row["linked_by_name"] or "—",
                 linked_at=row["linked_at"],
@@ -714,7 +717,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         "path": f"{org.slug}/{registry.slug}/{collection.name}:v{link.number}",
         "aliases": aliases,
         "protected": protected,
-        "version_tags": list(link.version.tags.values_list("name", flat=True)),
+        "version_tags": link.tag_names(),
         "can_edit": role_allows(role, Action.EDIT_COLLECTION),
         "can_set_aliases": role_allows(role, Action.SET_ALIAS),
         "can_set_protected": role_allows(role, Action.SET_ALIAS, protected=True),
