@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import itertools
 import json
 import os
+import random
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 
@@ -29,9 +34,91 @@ CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "regis
 class RegistryError(Exception):
     """The server refused a request; `code` and the message say why and what to fix."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, retry_after: float | None = None
+    ) -> None:
         super().__init__(f"{message} ({status} {code})")
         self.status, self.code, self.message = status, code, message
+        # Seconds the server asked us to wait before trying again (its Retry-After), if any.
+        self.retry_after = retry_after
+
+
+# Answers that say "not now" rather than "no": a proxy without a live server behind it, an
+# overloaded or restarting server, a database outage, a rate limit.
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Transport failures worth another try: refused, reset or dropped connections, timeouts.
+RETRY_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException)
+# The first wait between attempts, doubled each time up to the second; a server's Retry-After is
+# honoured up to the third, so that a wrong header cannot park a training job for hours.
+BACKOFF_SECONDS = 0.5
+BACKOFF_MAX_SECONDS = 30.0
+RETRY_AFTER_MAX_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Retries:
+    """How hard the client tries a request again: at most `attempts` tries within `seconds`.
+
+    Only requests that are safe to repeat are retried: reads, uploads of content-addressed
+    bytes, and the calls the server makes idempotent (logging a manifest, committing, linking,
+    aliases, tags). A request that never reached the server (connection refused) is always.
+    """
+
+    attempts: int = 6
+    seconds: float = 300.0
+
+    @classmethod
+    def from_environment(cls) -> Retries:
+        """REGISTRY_RETRIES (attempts) and REGISTRY_RETRY_SECONDS, or the defaults."""
+        return cls(
+            attempts=_positive("REGISTRY_RETRIES", int, cls.attempts),
+            seconds=_positive("REGISTRY_RETRY_SECONDS", float, cls.seconds),
+        )
+
+
+def _positive(variable: str, kind: type, default: float) -> Any:
+    text = os.environ.get(variable, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ValueError(
+            f"{variable} is {text!r}; set it to a number above 0 (default {default}), or unset it."
+        )
+    return value
+
+
+def _retry_after(header: str | None) -> float | None:
+    """Retry-After in seconds from now: a number of seconds, or an HTTP date."""
+    if not header:
+        return None
+    try:
+        return max(0.0, float(header))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(header).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None
+
+
+def _read_json(response: http.client.HTTPResponse) -> Any:
+    return json.loads(response.read() or b"null")
+
+
+def _discard(response: http.client.HTTPResponse) -> None:
+    response.read()
+
+
+def _transient_cause(error: Exception) -> Exception | None:
+    """The failure behind `error` if trying again may help, else None."""
+    if isinstance(error, RegistryError):
+        return error if error.status in RETRY_STATUSES else None
+    cause = error.reason if isinstance(error, urllib.error.URLError) else error
+    return cause if isinstance(cause, RETRY_ERRORS) else None
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -70,15 +157,23 @@ def sha256_of(path: Path) -> str:
         return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
-def _send_chunks(stream: BinaryIO, progress: Progress) -> Iterator[memoryview]:
-    """A file in large chunks through one reused buffer, reported to a progress bar.
+def _file_chunks(
+    file: Path, progress: Progress, start: int = 0, length: int | None = None
+) -> Iterator[memoryview]:
+    """`length` bytes of a file from `start` (to its end by default) in large chunks through one
+    reused buffer, reported to a progress bar.
 
     urllib would read a file body 8 KiB at a time; each chunk is sent before the next is read.
     """
-    buffer = memoryview(bytearray(CHUNK_SIZE))
-    while count := stream.readinto(buffer):
-        progress.advance(count)
-        yield buffer[:count]
+    progress.done = start
+    left = os.path.getsize(file) - start if length is None else length
+    buffer = memoryview(bytearray(min(CHUNK_SIZE, max(left, 1))))
+    with file.open("rb") as stream:
+        stream.seek(start)
+        while left and (count := stream.readinto(buffer[: min(left, len(buffer))])):
+            left -= count
+            progress.advance(count)
+            yield buffer[:count]
 
 
 def _reporting(read_into, progress: Progress):
@@ -136,7 +231,13 @@ def _collection_route(target: str) -> str:
 
 
 class Client:
-    def __init__(self, url: str | None = None, token: str | None = None, progress=None) -> None:
+    def __init__(
+        self,
+        url: str | None = None,
+        token: str | None = None,
+        progress=None,
+        retries: Retries | None = None,
+    ) -> None:
         saved = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
         self.url = (url or os.environ.get("REGISTRY_URL") or saved.get("url") or "").rstrip("/")
         self.token = token or os.environ.get("REGISTRY_TOKEN") or saved.get("token")
@@ -147,40 +248,123 @@ class Client:
                 "Set REGISTRY_URL and REGISTRY_TOKEN, or run `registry login`.",
             )
         self.show_progress = progress
+        self.retries = retries or Retries.from_environment()
 
     # Transport
 
-    def _send(self, method: str, url: str, body=None, headers=None, auth: bool = True):
+    def _request(
+        self,
+        method: str,
+        url: str,
+        read: Callable[[http.client.HTTPResponse], Any],
+        body: bytes | Callable[[], Iterable[bytes]] | None = None,
+        headers: dict | None = None,
+        auth: bool = True,
+        idempotent: bool | None = None,
+    ) -> Any:
+        """Send a request and `read` its answer, trying again as `self.retries` allows when the
+        request is safe to repeat: reads and PUTs are, other methods when the caller says so.
+
+        A streamed body is a function that starts the stream afresh for each attempt. The
+        answer is read inside the attempt, so a connection dropped mid-answer is retried too.
+        """
+
+        def attempt() -> Any:
+            with self._send_once(method, url, body, headers, auth) as response:
+                return read(response)
+
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT")
+        return self._retrying(method, url, attempt, idempotent)
+
+    def _send_once(self, method: str, url: str, body, headers, auth: bool):
         headers = dict(headers or {})
         if auth:
             headers["Authorization"] = f"Bearer {self.token}"
-        request = urllib.request.Request(url, data=body, method=method, headers=headers)
+        data = body() if callable(body) else body
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
             return _opener.open(request)
         except urllib.error.HTTPError as error:
             if error.code in (301, 302, 303, 307, 308) and error.headers.get("Location"):
                 target = urllib.parse.urljoin(url, error.headers["Location"])
-                return self._send(method, target, body, headers={}, auth=False)
+                return self._send_once(method, target, body, {}, auth=False)
             raise self._error(error) from None
+
+    def _retrying(self, method: str, url: str, attempt: Callable[[], Any], idempotent: bool):
+        """`attempt()`, called again after failures that may pass, with growing waits."""
+        started = time.monotonic()
+        for attempts in itertools.count(1):
+            try:
+                return attempt()
+            except (RegistryError, OSError, http.client.HTTPException) as error:
+                cause = _transient_cause(error)
+                # A refused connection never reached the server: any request may go again.
+                if cause is None or not (idempotent or isinstance(cause, ConnectionRefusedError)):
+                    raise
+                wait = self._wait_before(attempts, error)
+                elapsed = time.monotonic() - started
+                if attempts >= self.retries.attempts or elapsed + wait > self.retries.seconds:
+                    raise self._gave_up(method, url, attempts, elapsed, cause, wait) from error
+                time.sleep(wait)
+
+    @staticmethod
+    def _wait_before(attempts: int, error: Exception) -> float:
+        """The server's Retry-After (bounded), else exponential backoff with jitter."""
+        if isinstance(error, RegistryError) and error.retry_after is not None:
+            return min(error.retry_after, RETRY_AFTER_MAX_SECONDS)
+        ceiling = min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2 ** (attempts - 1))
+        # Half fixed, half random: clients cut off together do not all come back together.
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def _gave_up(
+        self, method: str, url: str, attempts: int, elapsed: float, cause: Exception, wait: float
+    ) -> RegistryError:
+        # A presigned storage URL's query is its signature: it stays out of messages and logs.
+        shown = url if url.startswith(self.url + "/") else url.split("?", 1)[0]
+        if isinstance(cause, RegistryError):
+            last = f"the last answer was {cause.status} {cause.code}: {cause.message}"
+            advice = "The server is overloaded, restarting or cut off from its database"
+        else:
+            last = f"the last error was {type(cause).__name__}: {cause}"
+            advice = f"Check that {self.url} is up and reachable from here"
+        budget = (
+            f"the next try (in {wait:.0f} s) would pass the limit of {self.retries.seconds:g} s"
+            if attempts < self.retries.attempts
+            else f"that is the limit of {self.retries.attempts} attempts"
+        )
+        return RegistryError(
+            cause.status if isinstance(cause, RegistryError) else 0,
+            cause.code if isinstance(cause, RegistryError) else "connection_failed",
+            f"{method} {shown} failed after {attempts} attempt(s) in {elapsed:.1f} s, and "
+            f"{budget}; {last}. {advice}: try again later, or allow more with REGISTRY_RETRIES "
+            "and REGISTRY_RETRY_SECONDS.",
+        )
 
     @staticmethod
     def _error(error: urllib.error.HTTPError) -> RegistryError:
+        retry_after = _retry_after(error.headers.get("Retry-After"))
         try:
             detail = json.loads(error.read())["error"]
-            return RegistryError(error.code, detail["code"], detail["message"])
+            return RegistryError(error.code, detail["code"], detail["message"], retry_after)
         except (ValueError, KeyError, TypeError):
-            return RegistryError(error.code, "http_error", str(error.reason))
+            return RegistryError(error.code, "http_error", str(error.reason), retry_after)
 
     def api(
-        self, method: str, route: str, payload: dict | None = None, query: dict | None = None
+        self,
+        method: str,
+        route: str,
+        payload: dict | None = None,
+        query: dict | None = None,
+        idempotent: bool | None = None,
     ) -> Any:
+        """A JSON request to /api/v1/; `idempotent` marks a POST that is safe to repeat."""
         url = f"{self.url}/api/v1/{route.lstrip('/')}"
         if query:
             url += "?" + urllib.parse.urlencode(query)
         body = None if payload is None else json.dumps(payload).encode()
         headers = {"Content-Type": "application/json"} if body is not None else {}
-        with self._send(method, url, body, headers) as response:
-            return json.loads(response.read() or b"null")
+        return self._request(method, url, _read_json, body, headers, idempotent=idempotent)
 
     # Versions
 
@@ -232,18 +416,20 @@ class Client:
         if link_to:
             collection = _collection_route(link_to)
             log = {"project": project, "name": name, **body}
-            version = self.api("POST", collection, {"log": log, "aliases": list(aliases)})
+            logged_and_linked = {"log": log, "aliases": list(aliases)}
+            version = self.api("POST", collection, logged_and_linked, idempotent=True)
             if version["link"] is not None:
                 return version
         else:
             route = _route(
                 "orgs", org, "teams", team, "projects", proj, "artifacts", name, "versions"
             )
-            version = self.api("POST", route, body)
+            version = self.api("POST", route, body, idempotent=True)
         for blob in version["missing"]:
             self._upload(by_sha[blob["sha256"]], blob)
         if version["state"] != "committed":
-            version = self.api("POST", _route("versions", version["id"], "commit"))
+            commit = _route("versions", version["id"], "commit")
+            version = self.api("POST", commit, idempotent=True)
         if link_to:
             version["link"] = self.link(version, link_to, aliases)
         return version
@@ -253,21 +439,22 @@ class Client:
         headers = {**blob["upload_headers"], "Content-Length": str(blob["size"])}
         # A presigned storage URL carries its own signature: our token goes only to our server.
         to_server = blob["upload_url"].startswith(self.url + "/")
-        with file.open("rb") as stream:
-            self._send(
-                "PUT",
-                blob["upload_url"],
-                _send_chunks(stream, progress),
-                headers,
-                auth=to_server,
-            ).close()
+        self._request(
+            "PUT",
+            blob["upload_url"],
+            _read_json if to_server else _discard,
+            lambda: _file_chunks(file, progress),
+            headers,
+            auth=to_server,
+        )
         progress.close()
 
     def link(self, version: dict | str, target: str, aliases: list[str] = ()) -> dict:
         """Link a logged version into `<org>/<registry>/<collection>`."""
         version_id = version["id"] if isinstance(version, dict) else version
         route = _collection_route(target)
-        return self.api("POST", route, {"version": version_id, "aliases": list(aliases)})
+        body = {"version": version_id, "aliases": list(aliases)}
+        return self.api("POST", route, body, idempotent=True)
 
     def resolve(self, path: str) -> dict:
         found = self.api("GET", "resolve/", query={"path": path})
@@ -284,10 +471,12 @@ class Client:
 
     def alias(self, path: str, alias: str) -> dict:
         """Put `alias` on the version at `path`, moving it from wherever it was."""
-        return self.api("POST", self._linked_route(path) + "aliases/", {"alias": alias})
+        route = self._linked_route(path) + "aliases/"
+        return self.api("POST", route, {"alias": alias}, idempotent=True)
 
     def tag(self, path: str, tags: list[str]) -> dict:
-        return self.api("POST", self._linked_route(path) + "tags/", {"tags": list(tags)})
+        route = self._linked_route(path) + "tags/"
+        return self.api("POST", route, {"tags": list(tags)}, idempotent=True)
 
     def download(self, path: str, destination: str | Path) -> Path:
         """Download every file of the version at `path`; files already there are kept."""
@@ -312,12 +501,20 @@ class Client:
     def _fetch(self, route: str, target: Path, file: dict) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
-        digest = hashlib.sha256()
         progress = Progress(f"download {file['path']}", file["size"], self.show_progress)
-        with self._send("GET", f"{self.url}/api/v1/{route}") as response, partial.open("wb") as out:
-            copy_while_hashing(_reporting(response.readinto, progress), writing_behind(out), digest)
+
+        def save(response: http.client.HTTPResponse) -> str:
+            progress.done = 0  # from the start again, after a dropped connection
+            digest = hashlib.sha256()
+            with partial.open("wb") as out:
+                copy_while_hashing(
+                    _reporting(response.readinto, progress), writing_behind(out), digest
+                )
+            return digest.hexdigest()
+
+        digest = self._request("GET", f"{self.url}/api/v1/{route}", save)
         progress.close()
-        if digest.hexdigest() != file["sha256"]:
+        if digest != file["sha256"]:
             partial.unlink()
             raise RegistryError(0, "checksum_mismatch", f"{file['path']} arrived corrupted.")
         partial.replace(target)
@@ -364,13 +561,12 @@ class Run:
         return self.client.link(version, target, aliases)
 
     def use_artifact(self, path: str) -> UsedArtifact:
-        self.client.api("POST", self._route() + "inputs/", {"path": path})
+        self.client.api("POST", self._route() + "inputs/", {"path": path}, idempotent=True)
         return UsedArtifact(self.client, path)
 
     def finish(self, state: str = "finished", summary: dict | None = None) -> None:
-        self.client.api(
-            "POST", self._route() + "finish/", {"state": state, "summary": summary or {}}
-        )
+        body = {"state": state, "summary": summary or {}}
+        self.client.api("POST", self._route() + "finish/", body, idempotent=True)
 
 
 @contextmanager

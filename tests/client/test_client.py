@@ -143,13 +143,13 @@ def test_the_command_line(connection, tmp_path, capsys, models_registry):
 def count_requests(monkeypatch) -> list[str]:
     """The method and URL of each request the client sends from now on."""
     sent: list[str] = []
-    send = Client._send
+    send = Client._send_once
 
     def counting(self, method, url, *args, **kwargs):
         sent.append(f"{method} {url}")
         return send(self, method, url, *args, **kwargs)
 
-    monkeypatch.setattr(Client, "_send", counting)
+    monkeypatch.setattr(Client, "_send_once", counting)
     return sent
 
 
