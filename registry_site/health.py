@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
+from django.utils.log import log_response
 from django.views.decorators.http import require_safe
 
 from apps.artifacts.storage import blob_storage
@@ -33,19 +34,30 @@ def readyz(request: HttpRequest) -> JsonResponse:
     The reasons stay in the server's log: the answer is public, and errors name hosts and paths.
     """
     checks = {"database": _check_database, "storage": _check_blob_store}
-    results = {}
+    results, reasons = {}, []
     for name, check in checks.items():
         try:
             check()
             results[name] = "ok"
-        except Exception:  # whatever the failure, the probe answers and the log says why
-            log.exception("Readiness: %s check failed", name)
+        except Exception as error:  # whatever the failure, the probe answers and the log says why
             results[name] = "failed"
-    ready = all(result == "ok" for result in results.values())
-    return JsonResponse(
+            reasons.append(f"{name}: {error!r}")
+    ready = not reasons
+    response = JsonResponse(
         {"status": "ready" if ready else "unavailable", "checks": results},
         status=200 if ready else 503,
     )
+    if reasons:
+        # Once, as a warning: an outage is the operator's to see, not an error of this code.
+        log_response(
+            "Readiness: not ready (%s)",
+            "; ".join(reasons),
+            response=response,
+            request=request,
+            logger=log,
+            level="warning",
+        )
+    return response
 
 
 def _check_database() -> None:
