@@ -8,6 +8,7 @@ ARTIFACT_S3_BUCKET.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -76,9 +77,6 @@ MIDDLEWARE = [
     "registry_site.observability.ObserveRequests",
     "django.middleware.security.SecurityMiddleware",
     "apps.lib.middleware.RejectNulCharacters",
-    # Before LoginRequiredMiddleware: its process_view reads the user first, answering 503 when
-    # the database does not answer, as it does for views.
-    "apps.lib.middleware.DatabaseOutage",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -237,6 +235,18 @@ SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+
+AUTHENTICATION_BACKENDS = ["apps.accounts.backends.ThrottledModelBackend"]
+# Failed sign-ins allowed per username and client address, and unknown API tokens per client
+# address, within FAILURE_WINDOW of the first failure; past them the client waits the window out.
+SIGN_IN_FAILURES_ALLOWED = int(os.environ.get("SIGN_IN_FAILURES_ALLOWED", "5"))
+TOKEN_FAILURES_ALLOWED = int(os.environ.get("TOKEN_FAILURES_ALLOWED", "20"))
+FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("FAILURE_WINDOW_SECONDS", "900")))
+# How many proxies in front append the address they were reached from to X-Forwarded-For (nginx:
+# `proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for`). 0: the connection's address is
+# the client's. Without it, behind a proxy every client has the proxy's address, and shares its
+# throttle.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 # `/metrics` answers a request bearing this token (or a signed-in staff user); unset, no token.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

@@ -7,9 +7,12 @@ from django.contrib.auth.admin import UserAdmin
 from django.db import transaction
 from django.http import HttpRequest
 
+from apps.accounts.forms import AdminSignInForm
 from apps.accounts.models import Organization, OrganizationMembership, Team, TeamMembership, User
 from apps.accounts.services import set_up_organization
 
+# The admin's sign-in is throttled by the backend like any other; this form says so.
+admin.site.login_form = AdminSignInForm
 admin.site.register(User, UserAdmin)
 
 

@@ -217,3 +217,28 @@ class ApiToken(models.Model):
             expires_at=expires_at,
         )
         return row, token
+
+
+class FailedAttempt(models.Model):
+    """Failures of one client (a username from one address, or an address guessing tokens) in the
+    window that began with its first failure; apps.accounts.throttle reads and counts them."""
+
+    class Scope(models.TextChoices):
+        SIGN_IN = "sign-in"
+        TOKEN = "token"
+
+    scope = models.CharField(max_length=16, choices=Scope.choices)
+    # throttle.client_key() of who is counted, never the username or address themselves.
+    key = models.CharField(max_length=64)
+    failures = models.PositiveIntegerField(default=1)
+    started_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key"], name="accounts_failedattempt_one_per_client"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.failures} {self.scope} failures since {self.started_at:%Y-%m-%d %H:%M}"

@@ -4,11 +4,13 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.views import LoginView
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from apps.accounts.forms import SignInForm
 from apps.accounts.models import ApiToken, Organization
 
 
@@ -19,6 +21,19 @@ def home(request: HttpRequest) -> HttpResponse:
     if organization is None:
         return render(request, "accounts/no_organization.html")
     return redirect("registries:landing", org=organization.slug)
+
+
+class SignInView(LoginView):
+    """Django's sign-in page; a throttled client is answered 429 with Retry-After."""
+
+    authentication_form = SignInForm
+
+    def form_invalid(self, form: SignInForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        if form.retry_after is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
 
 class TokenForm(forms.Form):

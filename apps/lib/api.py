@@ -1,8 +1,9 @@
 """What every JSON endpoint shares: bearer-token sign-in and errors as JSON.
 
 Errors are `{"error": {"code": …, "message": …}}` with the right status: 401 for a missing, bad,
-expired or revoked token; 404 for what does not exist or may not be seen; 403 naming the role
-needed; 400 naming the rule broken; 405 for a wrong method.
+expired or revoked token; 429 with Retry-After to an address that sent too many unknown tokens;
+404 for what does not exist or may not be seen; 403 naming the role needed; 400 naming the rule
+broken; 405 for a wrong method.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -19,22 +21,30 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.models import ApiToken, hash_token
+from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_until
 
 MAX_JSON_BODY = 1024 * 1024
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+        self.headers = headers or {}
 
 
-def error_response(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    body = {"error": {"code": code, "message": message}}
+    return JsonResponse(body, status=status, headers=headers)
 
 
 def authenticate(request: HttpRequest):
-    """The user of the request's bearer token; raises ApiError(401) otherwise."""
+    """The user of the request's bearer token; raises ApiError(401), or 429 while the client's
+    address is throttled for sending unknown tokens."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -43,9 +53,24 @@ def authenticate(request: HttpRequest):
             "unauthenticated",
             "Send 'Authorization: Bearer <token>'; create a token on your account page.",
         )
-    row = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token.strip()))
-    row = row.first()
-    if row is None or not row.user.is_active:
+    guesser = client_key(client_address(request))
+    # Whether the address is throttled comes in the token's own query: a valid token costs
+    # no extra query, and a throttled address gets no answer even for a valid token.
+    row = (
+        ApiToken.objects.select_related("user")
+        .annotate(throttled_since=TOKEN.locked_since(guesser))
+        .filter(token_hash=hash_token(token.strip()))
+        .first()
+    )
+    if row is None:
+        # Only unknown tokens count as guesses: a revoked or expired one was issued, not guessed.
+        if (seconds := TOKEN.retry_after(TOKEN.failures(guesser))) is not None:
+            raise _too_many_attempts(seconds)
+        TOKEN.record_failure(guesser)
+        raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
+    if row.throttled_since is not None:
+        raise _too_many_attempts(seconds_until(row.throttled_since + settings.FAILURE_WINDOW))
+    if not row.user.is_active:
         raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
     if row.revoked_at is not None:
         raise ApiError(401, "revoked_token", "This token was revoked; create a new one.")
@@ -53,6 +78,15 @@ def authenticate(request: HttpRequest):
         raise ApiError(401, "expired_token", "This token has expired; create a new one.")
     row.record_use()
     return row.user
+
+
+def _too_many_attempts(seconds: int) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"Too many unknown tokens were sent from your address; try again in {seconds} seconds.",
+        {"Retry-After": str(seconds)},
+    )
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:
@@ -107,7 +141,7 @@ def api_view(*methods: str) -> Callable:
                 request.user = authenticate(request)
                 return view(request, *args, **kwargs)
             except ApiError as error:
-                return error_response(error.status, error.code, error.message)
+                return error_response(error.status, error.code, error.message, error.headers)
             except Http404 as error:
                 return error_response(404, "not_found", str(error) or "Not found.")
             except PermissionDenied as error:
