@@ -77,6 +77,9 @@ MIDDLEWARE = [
     "registry_site.observability.ObserveRequests",
     "django.middleware.security.SecurityMiddleware",
     "apps.lib.middleware.RejectNulCharacters",
+    # Before LoginRequiredMiddleware: its process_view reads the user first, answering 503 when
+    # the database does not answer, as it does for views.
+    "apps.lib.middleware.DatabaseOutage",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
