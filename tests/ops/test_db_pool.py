@@ -6,14 +6,13 @@ while one sits idle in the pool, as a restarted server, a failover or a firewall
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
 from django.db import OperationalError, connection
 from django.db.backends.postgresql.base import DatabaseWrapper
+
+from tests.ops.dbproxy import DatabaseProxy
 
 pytestmark = [
     pytest.mark.postgres,
@@ -21,80 +20,16 @@ pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the pool is PostgreSQL's"),
 ]
 
-MAX_CONNECTIONS = 8
-
-
-class CuttingProxy:
-    """Forwards TCP connections from a port on 127.0.0.1 to PostgreSQL; cut() drops them all.
-
-    At most MAX_CONNECTIONS at a time, each moved by two threads, so it never runs away."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.upstream = (host, port)
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.sockets: list[socket.socket] = []
-        self.threads: list[threading.Thread] = []
-        self.lock = threading.Lock()
-        self.start(self.accept)
-
-    def start(self, target, *args) -> None:
-        thread = threading.Thread(target=target, args=args, daemon=True)
-        self.threads.append(thread)
-        thread.start()
-
-    def accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:  # closed
-                return
-            with self.lock:
-                if len(self.sockets) >= 2 * MAX_CONNECTIONS:
-                    client.close()
-                    continue
-                server = socket.create_connection(self.upstream)
-                self.sockets += [client, server]
-            self.start(self.pump, client, server)
-            self.start(self.pump, server, client)
-
-    @staticmethod
-    def pump(source: socket.socket, target: socket.socket) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        for end in (source, target):
-            with contextlib.suppress(OSError):  # the other pump may have closed it
-                end.shutdown(socket.SHUT_RDWR)
-
-    def cut(self) -> int:
-        """Drop every connection through the proxy; it still accepts new ones."""
-        with self.lock:
-            dropped, self.sockets = self.sockets, []
-        for end in dropped:
-            with contextlib.suppress(OSError):  # its pump may have shut it down already
-                end.shutdown(socket.SHUT_RDWR)
-            end.close()
-        return len(dropped) // 2
-
-    def close(self) -> None:
-        self.listener.close()
-        self.cut()
-        for thread in self.threads:
-            thread.join(timeout=5)
-
 
 @pytest.fixture
-def proxy() -> Iterator[CuttingProxy]:
+def proxy() -> Iterator[DatabaseProxy]:
     database = connection.settings_dict
-    proxy = CuttingProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
+    proxy = DatabaseProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     yield proxy
     proxy.close()
 
 
-def through(proxy: CuttingProxy, *, checked: bool) -> DatabaseWrapper:
+def through(proxy: DatabaseProxy, *, checked: bool) -> DatabaseWrapper:
     """The test database, reached through the proxy, with a pool of its own."""
     settings_dict = {
         **connection.settings_dict,
