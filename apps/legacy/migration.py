@@ -27,7 +27,6 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.accounts.models import Organization, Team, TeamRole
-from apps.artifacts.models import VersionTag
 from apps.legacy.models import (
     LegacyAction,
     LegacyAlias,
@@ -45,6 +44,7 @@ from apps.registries.models import (
     Collection,
     CollectionTag,
     Link,
+    LinkTag,
     ProtectedAlias,
     Registry,
     RegistryArtifactType,
@@ -557,13 +557,11 @@ def _link_versions(collection: Collection, versions: list[LegacyModelVersion]) -
     if links:
         aliases.append(Alias(collection=collection, link=links[-1], name=LATEST))
     Alias.objects.bulk_create(aliases)
-    VersionTag.objects.bulk_create(
-        (
-            VersionTag(version=legacy.version, name=tag.name)
-            for legacy in versions
-            for tag in legacy.tags.all()
-        ),
-        ignore_conflicts=True,  # the source version may carry the tag already
+    # A legacy tag was on this model version alone: on the link, it shows nowhere else.
+    LinkTag.objects.bulk_create(
+        LinkTag(link=link, name=tag.name)
+        for legacy, link in zip(versions, links, strict=True)
+        for tag in legacy.tags.all()
     )
     return links
 

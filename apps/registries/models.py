@@ -359,13 +359,20 @@ class LinkQuerySet(models.QuerySet):
 
 
 def _alias_and_tag_names() -> dict[str, Subquery]:
-    """A link's alias names and its version's tag names, as JSON lists in the link's row."""
+    """A link's alias names, its version's tag names and its own tag names, as JSON lists in the
+    link's row; `tag_names(row)` joins the two kinds of tag."""
     return {
         "alias_names": _json_list(Alias.objects.filter(link=OuterRef("pk")), "link", "name"),
-        "tag_names": _json_list(
+        "version_tag_names": _json_list(
             VersionTag.objects.filter(version=OuterRef("version")), "version", "name"
         ),
+        "link_tag_names": _json_list(LinkTag.objects.filter(link=OuterRef("pk")), "link", "name"),
     }
+
+
+def tag_names(row: dict) -> list[str]:
+    """The tags a link row shows: its version's and its own (see LinkTag)."""
+    return sorted({*(row["version_tag_names"] or ()), *(row["link_tag_names"] or ())})
 
 
 def _json_list(rows: models.QuerySet, group: str, value) -> Subquery:
@@ -424,6 +431,12 @@ class Link(models.Model):
     @property
     def is_live(self) -> bool:
         return self.unlinked_at is None
+
+    def tag_names(self) -> list[str]:
+        """Its version's tags, which show through every link, and its own, in one query."""
+        shared = VersionTag.objects.filter(version=self.version_id).order_by().values_list("name")
+        own = self.tags.order_by().values_list("name")
+        return sorted(name for (name,) in shared.union(own))
 
 
 class Alias(models.Model):
@@ -527,3 +540,27 @@ class Star(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ★ {self.registry}"
+
+
+class LinkTag(models.Model):
+    """A tag on one link alone, beside the version tags that show through every link.
+
+    A legacy Model Registry's tags were on one model version, not on the artifact version it
+    pointed at; migration keeps them here, so they show where they showed before and on no
+    other collection that links the same version.
+    """
+
+    link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["link", "name"], name="registries_link_tag_unique"),
+            models.CheckConstraint(
+                condition=Q(name__regex=TAG_PATTERN), name="registries_link_tag_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -535,14 +535,15 @@ def remove_alias(*, actor: Any, link: Link, name: str) -> None:
     _audit(AuditAction.ALIAS_REMOVE, actor=actor, target=link, alias=name)
 
 
-# Version tags: they belong to the source version, so they show through every link.
+# Version tags: they belong to the source version, so they show through every link (tags
+# migrated from the legacy Model Registry belong to one link: see LinkTag).
 
 
 @transaction.atomic
 def add_version_tags(*, actor: Any, link: Link, tags: Iterable[str]) -> list[str]:
     check(actor, Action.EDIT_COLLECTION, link)
     tags = clean_tags(tags)
-    existing = set(link.version.tags.values_list("name", flat=True))
+    existing = set(link.tag_names())
     added = [tag for tag in tags if tag not in existing]
     VersionTag.objects.bulk_create(VersionTag(version=link.version, name=t) for t in added)
     for tag in added:
@@ -554,8 +555,10 @@ def add_version_tags(*, actor: Any, link: Link, tags: Iterable[str]) -> list[str
 def remove_version_tag(*, actor: Any, link: Link, tag: str) -> None:
     check(actor, Action.EDIT_COLLECTION, link)
     validate_tag(tag)
-    deleted, _ = link.version.tags.filter(name=tag).delete()
-    if deleted:
+    # Wherever it is held: on the version, shared by every link, or on this link alone.
+    shared, _ = link.version.tags.filter(name=tag).delete()
+    own, _ = link.tags.filter(name=tag).delete()
+    if shared or own:
         _audit(AuditAction.VERSION_TAG_REMOVE, actor=actor, target=link, tag=tag)
 
 

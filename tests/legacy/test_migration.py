@@ -15,7 +15,7 @@ from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import OrganizationRole, Team, TeamRole, User
-from apps.artifacts.models import Project, VersionTag
+from apps.artifacts.models import Project
 from apps.legacy import migration, services
 from apps.legacy.migration import migrate_team, plan_team
 from apps.legacy.models import (
@@ -131,13 +131,10 @@ def assert_team_carried_over(team: Team) -> None:
     )
     collections = {
         collection.name: collection
-        for collection in registry.collections.prefetch_related("tags", "links__aliases")
+        for collection in registry.collections.prefetch_related(
+            "tags", "links__aliases", "links__tags"
+        )
     }
-    version_tags = defaultdict(set)
-    for version_id, name in VersionTag.objects.filter(
-        version__links__collection__registry=registry
-    ).values_list("version", "name"):
-        version_tags[version_id].add(name)
     assert sorted(collections) == sorted(model.name for model in legacy_models)
     audit = defaultdict(list)
     for event in AuditEvent.objects.filter(registry=registry, collection__isnull=False).order_by(
@@ -169,7 +166,7 @@ def assert_team_carried_over(team: Team) -> None:
             if legacy is versions[-1]:
                 expected.add("latest")
             assert {alias.name for alias in link.aliases.all()} == expected, link
-            assert version_tags[link.version_id] == {tag.name for tag in legacy.tags.all()}
+            assert {tag.name for tag in link.tags.all()} == {tag.name for tag in legacy.tags.all()}
 
         carried = [event for event in audit[collection.pk] if event.action != AuditAction.MIGRATE]
         history = list(model.events.all())
