@@ -28,6 +28,7 @@ from apps.lib.validators import (
     validate_artifact_name,
     validate_artifact_type,
     validate_file_path,
+    validate_manifest_paths,
     validate_metadata,
     validate_metrics,
     validate_project_name,
@@ -72,6 +73,7 @@ def _clean_manifest(files: Iterable[FileSpec]) -> list[FileSpec]:
             )
         seen.add(spec.path)
         cleaned.append(spec)
+    validate_manifest_paths(spec.path for spec in cleaned)
     if not cleaned:
         raise ValidationError("A version needs at least one file.", code="empty_manifest")
     if len(cleaned) > MANIFEST_MAX_FILES:

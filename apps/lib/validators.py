@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -214,8 +215,30 @@ def validate_metrics(metrics: Any) -> dict[str, float]:
     return metrics
 
 
+# Characters that let one file name pass for another: line breaks a list would split on, and
+# bidirectional controls that reorder what is shown (`evil\u202eexe.txt` reads `evil.txt.exe`).
+PATH_CONTROL_CHARACTERS = {
+    **{chr(c): f"a control character (U+{c:04X})" for c in [*range(0x20), *range(0x7F, 0xA0)]},
+    "\u2028": "a line separator (U+2028)",
+    "\u2029": "a paragraph separator (U+2029)",
+    **{
+        c: f"a bidirectional control (U+{ord(c):04X})"
+        for c in "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    },
+}
+DRIVE_LETTER_RE = re.compile(r"^[A-Za-z]:")
+
+
 def validate_file_path(path: str) -> str:
-    """A file path inside a version: relative, forward slashes, no '..' or empty parts."""
+    """A file path inside a version: relative, forward slashes, no '..' or empty parts, nothing
+    that would read differently on screen or mean something else on Windows."""
+    # Before the whitespace rule, which would call a leading U+2028 a space.
+    if isinstance(path, str) and (bad := next(filter(PATH_CONTROL_CHARACTERS.get, path), None)):
+        raise ValidationError(
+            f"File path {path!r} contains {PATH_CONTROL_CHARACTERS[bad]}, which could make "
+            "one file name look like another; rename the file without it.",
+            code="invalid_path",
+        )
     _require_text(path, "A file path")
     if len(path) > FILE_PATH_MAX:
         raise ValidationError(
@@ -229,11 +252,45 @@ def validate_file_path(path: str) -> str:
             "empty, '.' or '..' parts.",
             code="invalid_path",
         )
-    if any(ord(c) < 32 for c in path):
+    if part := next((p for p in parts if DRIVE_LETTER_RE.match(p)), None):
         raise ValidationError(
-            f"File path {path!r} contains a control character.", code="invalid_path"
+            f"File path {path!r} has a part beginning with a drive letter ({part[:2]!r}), "
+            "which Windows reads as another disk; rename that part.",
+            code="invalid_path",
         )
     return path
+
+
+def validate_manifest_paths(paths: Iterable[str]) -> None:
+    """The paths of one version together: files must stay apart on every file system.
+
+    Two paths that differ only in case (or Unicode normalization) are one file on macOS and
+    Windows, and a file cannot also be a folder (`a` beside `a/b`)."""
+    files: dict[str, str] = {}
+    folders: dict[str, str] = {}
+    for path in paths:
+        key = _path_key(path)
+        if (other := files.get(key)) is not None and other != path:
+            raise ValidationError(
+                f"File paths {other!r} and {path!r} differ only in case or Unicode form; they "
+                "would be one file on macOS and Windows. Rename one of them.",
+                code="case_clash",
+            )
+        files[key] = path
+        parts = key.split("/")
+        for depth in range(1, len(parts)):
+            folders.setdefault("/".join(parts[:depth]), path)
+    for key, path in files.items():
+        if (inside := folders.get(key)) is not None:
+            raise ValidationError(
+                f"File path {path!r} is a file, but {inside!r} uses it as a folder; a path "
+                "cannot be both. Rename one of them.",
+                code="file_folder_clash",
+            )
+
+
+def _path_key(path: str) -> str:
+    return unicodedata.normalize("NFC", path).casefold()
 
 
 def validate_sha256(digest: str) -> str:
