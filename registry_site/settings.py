@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_tasks",
+    # Before django_tasks_db: its `db_worker` command, leased, takes the place of theirs.
+    "apps.jobs",
     "django_tasks_db",
     "apps.accounts",
     "apps.artifacts",
@@ -222,6 +224,16 @@ TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
         "QUEUES": ["default"],
+        # apps.jobs: a worker renews its heartbeat every HEARTBEAT_SECONDS; one silent for
+        # LEASE_SECONDS is gone, and its task runs again. A task that raises runs again after
+        # RETRY_DELAY_SECONDS, doubled each time up to the MAX; MAX_ATTEMPTS runs in all.
+        "OPTIONS": {
+            "HEARTBEAT_SECONDS": 5,
+            "LEASE_SECONDS": 30,
+            "MAX_ATTEMPTS": 3,
+            "RETRY_DELAY_SECONDS": 10,
+            "RETRY_DELAY_MAX_SECONDS": 3600,
+        },
     }
 }
 
