@@ -252,6 +252,12 @@ ACTION_PHRASES = {
 }
 
 
+def not_found(asked: str) -> Http404:
+    """The one 404 for what does not exist and for what the user may not see: it names only
+    what was asked for, so that it cannot tell the two apart."""
+    return Http404(f"Nothing is at {asked}, or you may not see it.")
+
+
 def check(user: Any, action: Action, target: Any) -> None:
     """Raise Http404 if the user may not see the target, PermissionDenied if they lack the role."""
     if isinstance(target, Organization):

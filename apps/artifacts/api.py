@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from apps.accounts.policy import Action, check
-from apps.artifacts.lookups import project_for
+from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, Project, VersionState
 from apps.artifacts.services import FileSpec, begin_version, commit_version, complete_version
 from apps.artifacts.storage import presigned_upload, store_blob
@@ -170,9 +170,7 @@ def upload_blob(request: HttpRequest, sha256: str):
 @api_view("POST")
 def commit(request: HttpRequest, uid: str):
     """Phase three: check every blob, number the version, make it visible."""
-    version = get_object_or_404(
-        ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
-    )
+    version = version_for(request.user, uid)
     check(request.user, Action.WRITE_PROJECT, version)
     version = commit_version(actor=request.user, version=version)
     return JsonResponse(version_json(request, version))

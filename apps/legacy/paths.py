@@ -16,7 +16,7 @@ from django.http import Http404
 from django.urls import reverse
 
 from apps.accounts.models import Team
-from apps.accounts.policy import Action, can
+from apps.accounts.policy import Action, can, not_found
 from apps.legacy.migration import registry_name
 from apps.legacy.models import LegacyMigration, LegacyRegisteredModel, MigrationStatus
 from apps.lib.validators import LATEST, LEGACY_REGISTRY_SLUG
@@ -81,7 +81,6 @@ def resolve_legacy_path(user: Any, parsed: LegacyPath) -> Link:
     Raises NotMigrated, naming the team and how to migrate, for a model not migrated yet; Http404
     alike for missing and hidden paths.
     """
-    not_found = Http404(f"Nothing is at {parsed}, or you may not see it.")
     teams = _teams(user, parsed)
     if len(teams) > 1:
         choices = ", ".join(f"{team.organization.slug}/{parsed}" for team in teams)
@@ -91,7 +90,7 @@ def resolve_legacy_path(user: Any, parsed: LegacyPath) -> Link:
             code="ambiguous_path",
         )
     if not teams:
-        raise not_found
+        raise not_found(str(parsed))
     team = teams[0]
     model = (
         LegacyRegisteredModel.objects.select_related("migrated_to__registry__organization")
@@ -99,7 +98,7 @@ def resolve_legacy_path(user: Any, parsed: LegacyPath) -> Link:
         .first()
     )
     if model is None:
-        raise not_found
+        raise not_found(str(parsed))
     if model.migrated_to is not None:
         collection = model.migrated_to
         registry = collection.registry

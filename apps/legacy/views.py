@@ -25,7 +25,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.accounts.models import Organization, Team
-from apps.accounts.policy import Action, can, check, visible_teams
+from apps.accounts.policy import Action, can, check, not_found, visible_teams
+from apps.artifacts.lookups import visible
 from apps.legacy import services
 from apps.legacy.forms import LinkModelVersionForm, RegisterModelForm
 from apps.legacy.models import (
@@ -37,6 +38,7 @@ from apps.legacy.models import (
     MigrationStatus,
 )
 from apps.lib.pagination import keyset_page
+from apps.lib.validators import LEGACY_REGISTRY_SLUG
 from apps.registries.forms import AliasForm, DescriptionForm, TagForm
 from apps.registries.lookups import organization_for
 from apps.registries.models import Collection
@@ -50,24 +52,25 @@ VERSION_EVENTS = 20
 
 def team_for(request: HttpRequest, org: str, slug: str) -> Team:
     """The team, or 404 for anyone who may not see its legacy registry."""
-    team = get_object_or_404(
-        Team.objects.select_related("organization", "legacy_migration__registry"),
-        organization__slug=org,
-        slug=slug,
+    team = (
+        Team.objects.select_related("organization", "legacy_migration__registry")
+        .filter(organization__slug=org, slug=slug)
+        .first()
     )
-    check(request.user, Action.VIEW_LEGACY, team)
-    return team
+    return visible(request.user, team, f"{org}/{slug}/{LEGACY_REGISTRY_SLUG}", Action.VIEW_LEGACY)
 
 
 def model_for(request: HttpRequest, org: str, team: str, name: str) -> LegacyRegisteredModel:
     found = team_for(request, org, team)
-    model = get_object_or_404(
+    model = (
         LegacyRegisteredModel.objects.select_related(
             "created_by", "migrated_to__registry__organization"
-        ),
-        team=found,
-        name=name,
+        )
+        .filter(team=found, name=name)
+        .first()
     )
+    if model is None:
+        raise not_found(f"{org}/{team}/{LEGACY_REGISTRY_SLUG}/{name}")
     model.team = found  # keeps the migration row loaded with it
     return model
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 from apps.accounts.policy import (
     Action,
     check,
+    not_found,
     visible_registries,
     visible_version_ids,
 )
@@ -50,13 +51,14 @@ def lineage_context(request: HttpRequest, version: ArtifactVersion) -> dict[str,
 def version_lineage(request: HttpRequest, org: str, uid: str):
     """A version's lineage on its own page, for versions seen through a project or a registry."""
     organization = organization_for(request.user, org)
-    version = get_object_or_404(
-        ArtifactVersion.objects.committed().select_related("artifact__project__team__organization"),
-        uid=uid,
-        artifact__project__team__organization=organization,
+    version = (
+        ArtifactVersion.objects.committed()
+        .select_related("artifact__project__team__organization")
+        .filter(uid=uid, artifact__project__team__organization=organization)
+        .first()
     )
-    if version.pk not in visible_version_ids(request.user, organization, [version.pk]):
-        raise Http404("No such version.")
+    if version is None or not visible_version_ids(request.user, organization, [version.pk]):
+        raise not_found(f"version {uid} of {org}")
     context = {"organization": organization, "version": version}
     context.update(lineage_context(request, version))
     return render(request, "lineage/version_lineage.html", context)

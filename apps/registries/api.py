@@ -5,21 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from apps.accounts.policy import Action, check, visible_registries
+from apps.accounts.policy import Action, check, not_found, visible_registries
 from apps.artifacts.api import log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
-from apps.artifacts.lookups import project_for
-from apps.artifacts.models import ArtifactVersion
+from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
-from apps.registries.lookups import organization_for, registry_for
+from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
 from apps.registries.models import Collection, Link, Registry, tag_names
 from apps.registries.paths import resolve_path
 
@@ -138,26 +137,10 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     )
 
 
-def _collection(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
-    """The collection with its registry, in one query; 404 alike for missing and hidden."""
-    found = Collection.objects.select_related("registry__organization").filter(
-        registry__organization__slug=org, registry__slug=registry, name=name
-    )
-    collection = found.first()
-    missing = Http404(f"No collection {name} in {org}/{registry}, or you may not see it.")
-    if collection is None:
-        raise missing
-    try:
-        check(request.user, Action.VIEW, collection)
-    except Http404:
-        raise missing from None
-    return collection
-
-
 @api_view("GET", "PATCH")
 def collection(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
     """A collection; PATCH {"description": …} changes its Markdown card."""
-    found = _collection(request, org, registry, collection)
+    found = collection_for(request.user, org, registry, collection)
     if request.method == "PATCH":
         description = json_body(request).get("description")
         if not isinstance(description, str):
@@ -177,7 +160,7 @@ def versions(request: HttpRequest, org: str, registry: str, collection: str) -> 
     """
     if request.method == "POST":
         return _link(request, org, registry, collection)
-    found = _collection(request, org, registry, collection)
+    found = collection_for(request.user, org, registry, collection)
     page = keyset_page(
         found.links.live().described(),
         field="number",
@@ -232,9 +215,9 @@ def _link(request: HttpRequest, org: str, registry: str, collection: str) -> Jso
             "invalid_version",
             "'version' must be the id a logged version was given (or send 'log' instead).",
         ) from error
-    version = get_object_or_404(
-        ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
-    )
+    # A role too low is said first; only then does the version's existence matter.
+    check(request.user, Action.LINK, target)
+    version = version_for(request.user, uid)
     existing = Link.objects.live().filter(collection__registry=target, collection__name=collection)
     existed = existing.filter(version=version).exists()
     link = services.link_version(
@@ -289,15 +272,6 @@ def _project_path(path: Any) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-def _linked(request: HttpRequest, org: str, registry: str, collection: str, number: int) -> Link:
-    """The live link, with what the services and the policy read of it, or 404."""
-    found = _collection(request, org, registry, collection)
-    links = found.links.live().select_related("version__artifact__project__team")
-    link = get_object_or_404(links, number=number)
-    link.collection = found
-    return link
-
-
 @api_view("GET", "PATCH", "DELETE")
 def linked_version(
     request: HttpRequest, org: str, registry: str, collection: str, number: int
@@ -305,7 +279,7 @@ def linked_version(
     """GET one linked version with its files; PATCH its description or metadata; DELETE unlinks."""
     if request.method == "GET":
         return JsonResponse(_read_linked(request, org, registry, collection, number))
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     if request.method == "DELETE":
         services.unlink(actor=request.user, link=link)
         return JsonResponse({"unlinked": link_json(link)["path"]})
@@ -332,17 +306,17 @@ def linked_version(
 def _read_linked(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """A linked version with its files, read once: the collection (for the policy), then the
     link as a plain row."""
-    found = _collection(request, org, registry, collection)
+    found = collection_for(request.user, org, registry, collection)
     rows = list(found.links.live().filter(number=number).described(with_files=True))
     if not rows:
-        raise Http404(f"{collection} has no version v{number}.")
+        raise not_found(f"{org}/{registry}/{collection}:v{number}")
     return links_json(rows)[0]
 
 
 @api_view("POST")
 def aliases(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Put an alias on this version, moving it from whichever version held it."""
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     alias = json_body(request).get("alias")
     if not isinstance(alias, str):
         raise ApiError(400, "invalid_alias", "'alias' must be a string.")
@@ -352,7 +326,7 @@ def aliases(request: HttpRequest, org: str, registry: str, collection: str, numb
 
 @api_view("DELETE")
 def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, alias: str):
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     services.remove_alias(actor=request.user, link=link, name=alias)
     return JsonResponse(link_json(link))
 
@@ -360,7 +334,7 @@ def alias(request: HttpRequest, org: str, registry: str, collection: str, number
 @api_view("POST")
 def tags(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Add tags to the version (they live on the source version and show through every link)."""
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     names = json_body(request).get("tags")
     if not isinstance(names, list) or not all(isinstance(t, str) for t in names):
         raise ApiError(400, "invalid_tags", "'tags' must be a list of strings.")
@@ -370,7 +344,7 @@ def tags(request: HttpRequest, org: str, registry: str, collection: str, number:
 
 @api_view("DELETE")
 def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, tag: str):
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     services.remove_version_tag(actor=request.user, link=link, tag=tag)
     return JsonResponse(link_json(link))
 
@@ -378,7 +352,7 @@ def tag(request: HttpRequest, org: str, registry: str, collection: str, number: 
 @api_view("GET")
 def file(request: HttpRequest, org: str, registry: str, collection: str, number: int, path: str):
     """One file of a linked version (viewers and above): a stream, or a redirect on S3."""
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     check(request.user, Action.DOWNLOAD, link)
     entry = get_object_or_404(link.version.files.select_related("blob"), path=path)
     services.record_download(actor=request.user, link=link, path=path)
@@ -388,7 +362,7 @@ def file(request: HttpRequest, org: str, registry: str, collection: str, number:
 @api_view("GET")
 def archive(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Every file of a linked version as one zip, streamed as it is built."""
-    link = _linked(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     services.record_download(actor=request.user, link=link)
     entries = link.version.files.select_related("blob").order_by("path")
     return zip_response(entries.iterator(), f"{collection}-v{number}.zip")

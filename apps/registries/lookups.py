@@ -1,27 +1,59 @@
-"""Finding what a URL names, for pages and API alike: 404 for whoever may not see it."""
+"""Finding what a URL names, for pages and API alike: the same 404 for what the user may not
+see as for what does not exist (see `apps.artifacts.lookups.visible`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
-
 from apps.accounts.models import Organization
-from apps.accounts.policy import Action, check
-from apps.registries.models import Registry
+from apps.accounts.policy import Action
+from apps.artifacts.lookups import visible
+from apps.registries.models import Collection, Link, Registry
 
 
 def organization_for(user: Any, slug: str) -> Organization:
     """The organization, or 404 for anyone who is not in it."""
-    organization = get_object_or_404(Organization, slug=slug)
-    check(user, Action.VIEW_ORGANIZATION, organization)
-    return organization
+    found = Organization.objects.filter(slug=slug).first()
+    return visible(user, found, slug, Action.VIEW_ORGANIZATION)
 
 
 def registry_for(user: Any, org: str, slug: str) -> Registry:
-    """The registry, or 404 for anyone who may not see it (its existence does not leak)."""
-    registry = get_object_or_404(
-        Registry.objects.select_related("organization"), organization__slug=org, slug=slug
+    """The registry, or 404 for anyone who may not see it."""
+    found = (
+        Registry.objects.select_related("organization")
+        .filter(organization__slug=org, slug=slug)
+        .first()
     )
-    check(user, Action.VIEW, registry)
-    return registry
+    return visible(user, found, f"{org}/{slug}")
+
+
+def collection_for(user: Any, org: str, registry: str, name: str) -> Collection:
+    """The collection with its registry, in one query; 404 for anyone who may not see it."""
+    found = (
+        Collection.objects.select_related("registry__organization")
+        .filter(registry__organization__slug=org, registry__slug=registry, name=name)
+        .first()
+    )
+    return visible(user, found, f"{org}/{registry}/{name}")
+
+
+def link_for(user: Any, org: str, registry: str, collection: str, number: int) -> Link:
+    """The live link vN of a collection, with what its page and the services read, in one
+    query; 404 for anyone who may not see it."""
+    found = (
+        Link.objects.live()
+        .select_related(
+            "collection__registry__organization",
+            "version__artifact__project__team__organization",
+            "version__created_by",
+            "linked_by",
+        )
+        .filter(
+            collection__registry__organization__slug=org,
+            collection__registry__slug=registry,
+            collection__name=collection,
+            number=number,
+        )
+        .first()
+    )
+    return visible(user, found, f"{org}/{registry}/{collection}:v{number}")

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 
-from apps.accounts.policy import Action, check
+from apps.artifacts.lookups import visible
 from apps.lib.validators import LATEST, VERSION_REF_RE
 from apps.registries.models import Link
 
@@ -52,12 +51,4 @@ def resolve_path(user: Any, path: str) -> Link:
         link = links.filter(number=int(match.group(1))).first()
     else:
         link = links.filter(aliases__name=parsed.ref).first()
-    # The same answer for a missing version and a hidden one, so a path leaks nothing.
-    not_found = Http404(f"Nothing is at {parsed}, or you may not see it.")
-    if link is None:
-        raise not_found
-    try:
-        check(user, Action.VIEW, link)
-    except Http404:
-        raise not_found from None
-    return link
+    return visible(user, link, str(parsed))

@@ -74,7 +74,7 @@ from apps.registries.forms import (
     TeamGrantForm,
     add_service_error,
 )
-from apps.registries.lookups import organization_for, registry_for
+from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
 from apps.registries.models import (
     Alias,
     Collection,
@@ -89,17 +89,6 @@ from apps.registries.models import (
 from apps.registries.templatetags.registry_tags import metric as metric_text
 
 COLLECTIONS_PER_PAGE = 50
-
-
-def collection_for(request: HttpRequest, org: str, registry: str, name: str) -> Collection:
-    collection = get_object_or_404(
-        Collection.objects.select_related("registry__organization"),
-        registry__organization__slug=org,
-        registry__slug=registry,
-        name=name,
-    )
-    check(request.user, Action.VIEW, collection)
-    return collection
 
 
 def next_page_query(request: HttpRequest, cursor: str | None) -> str | None:
@@ -401,7 +390,7 @@ def link_version(request: HttpRequest, org: str, registry: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def collection_delete(request: HttpRequest, org: str, registry: str, collection: str):
     """Delete a collection after typing its name; its source versions stay."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     check(request.user, Action.DELETE_COLLECTION, target)
     form = ConfirmNameForm(request.POST or None, expected=target.name)
     if request.method == "POST" and form.is_valid():
@@ -593,7 +582,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
 @vary_on_headers("HX-Request")
 def collection_detail(request: HttpRequest, org: str, registry: str, collection: str):
     """The versions of a collection, its card, its tags and its recent history."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     template = "registries/collection_detail.html"
     if is_fragment_request(request):
         template += "#versions"
@@ -606,7 +595,7 @@ HISTORY_PER_PAGE = 50
 @require_GET
 def collection_history(request: HttpRequest, org: str, registry: str, collection: str):
     """Every change to a collection and its versions, newest first, in keyset pages."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     page = history_page(request, AuditEvent.objects.filter(collection=target))
     context = {
         "organization": target.registry.organization,
@@ -635,7 +624,7 @@ def _after_collection_write(request: HttpRequest, collection: Collection, fragme
 
 @require_POST
 def collection_description(request: HttpRequest, org: str, registry: str, collection: str):
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     check(request.user, Action.EDIT_COLLECTION, target)
     form = DescriptionForm(request.POST)
     if form.is_valid():
@@ -649,7 +638,7 @@ def collection_description(request: HttpRequest, org: str, registry: str, collec
 @require_POST
 def collection_tags(request: HttpRequest, org: str, registry: str, collection: str):
     """Add tags (field `tags`) or remove one (field `remove`)."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     check(request.user, Action.EDIT_COLLECTION, target)
     if remove := request.POST.get("remove"):
         services.remove_collection_tag(actor=request.user, collection=target, tag=remove)
@@ -670,7 +659,7 @@ def collection_tags(request: HttpRequest, org: str, registry: str, collection: s
 
 @require_POST
 def link_unlink(request: HttpRequest, org: str, registry: str, collection: str, number: int):
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     link = get_object_or_404(target.links.live(), number=number)
     services.unlink(actor=request.user, link=link)
     messages.success(request, f"Unlinked {link.label} from {target.name}.")
@@ -680,24 +669,6 @@ def link_unlink(request: HttpRequest, org: str, registry: str, collection: str, 
 # Version page
 
 FILES_PER_PAGE = 200
-
-
-def link_for(request: HttpRequest, org: str, registry: str, collection: str, number: int) -> Link:
-    """A live link, with what the version page shows, or 404 as for its registry."""
-    link = get_object_or_404(
-        Link.objects.live().select_related(
-            "collection__registry__organization",
-            "version__artifact__project__team__organization",
-            "version__created_by",
-            "linked_by",
-        ),
-        collection__registry__organization__slug=org,
-        collection__registry__slug=registry,
-        collection__name=collection,
-        number=number,
-    )
-    check(request.user, Action.VIEW, link)
-    return link
 
 
 def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
@@ -797,7 +768,7 @@ def version_detail(
     request: HttpRequest, org: str, registry: str, collection: str, number: int, tab: str
 ):
     """A linked version: overview, metadata and metrics, files, and the runs that used it."""
-    link = link_for(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     template = "registries/version_detail.html"
     if is_fragment_request(request):
         template += "#tab-panel"
@@ -831,7 +802,7 @@ def version_url(link: Link) -> str:
 @require_POST
 def version_aliases(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Add an alias (moving it here if another version holds it) or remove one (`remove`)."""
-    link = link_for(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     check(request.user, Action.SET_ALIAS, link)
     remove = request.POST.get("remove")
     form = AliasForm({"alias": remove} if remove else request.POST)
@@ -852,7 +823,7 @@ def version_aliases(request: HttpRequest, org: str, registry: str, collection: s
 @require_POST
 def version_tags(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Add tags to the source version (field `tags`) or remove one (`remove`)."""
-    link = link_for(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     if remove := request.POST.get("remove"):
         services.remove_version_tag(actor=request.user, link=link, tag=remove)
         return _after_version_write(request, link)
@@ -869,7 +840,7 @@ def version_file(
     request: HttpRequest, org: str, registry: str, collection: str, number: int, path: str
 ):
     """Download one file of a linked version (viewers and above)."""
-    link = link_for(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     check(request.user, Action.DOWNLOAD, link)
     entry = get_object_or_404(link.version.files.select_related("blob"), path=path)
     services.record_download(actor=request.user, link=link, path=path)
@@ -879,7 +850,7 @@ def version_file(
 @require_GET
 def version_zip(request: HttpRequest, org: str, registry: str, collection: str, number: int):
     """Download every file of a linked version as one zip, streamed as it is built."""
-    link = link_for(request, org, registry, collection, number)
+    link = link_for(request.user, org, registry, collection, number)
     services.record_download(actor=request.user, link=link)
     entries = link.version.files.select_related("blob").order_by("path")
     return zip_response(entries.iterator(), f"{collection}-v{number}.zip")
@@ -1196,7 +1167,7 @@ def _changes(selection: Selection, *, can_read_files: bool) -> dict:
 def collection_compare(request: HttpRequest, org: str, registry: str, collection: str):
     """Selected versions side by side: metrics with the best marked and deltas against a
     baseline, charts, and what changed between two of them. `?format=csv` exports the table."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     context = _compare_context(request, target)
     if request.GET.get("format") == "csv":
         return _compare_csv(target, context)
@@ -1224,7 +1195,7 @@ def _compare_csv(collection: Collection, context: dict) -> HttpResponse:
 @require_POST
 def collection_metric_direction(request: HttpRequest, org: str, registry: str, collection: str):
     """Set which way is better for one metric of the collection, then go back to the page."""
-    target = collection_for(request, org, registry, collection)
+    target = collection_for(request.user, org, registry, collection)
     metric = request.POST.get("metric", "")
     try:
         services.set_metric_direction(
