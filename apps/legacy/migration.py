@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -27,6 +28,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.accounts.models import Organization, Team, TeamRole
+from apps.jobs.conf import job_settings
+from apps.jobs.heartbeat import Heartbeat
 from apps.legacy.models import (
     LegacyAction,
     LegacyAlias,
@@ -342,25 +345,41 @@ def migrate_team(
             return result
         migration = migration_of(team)
         _start(migration, actor, total=len(models))
-    try:
-        result.registry = _target_registry(team, actor)
-    except (MigrationConflict, ValidationError) as error:
-        result.failed.append((registry_name(team), _reason(error)))
+    # Renewed however long one registered model takes: readers take a running migration whose
+    # heartbeat stopped (its process killed outright) for interrupted.
+    with Heartbeat(partial(_renew_heartbeat, migration.pk), job_settings().heartbeat):
+        try:
+            result.registry = _target_registry(team, actor)
+        except (MigrationConflict, ValidationError) as error:
+            result.failed.append((registry_name(team), _reason(error)))
+            _end(migration, result)
+            return result
+        done = 0
+        try:
+            for pk, name, _ in models:
+                _migrate_one(pk, name, result, actor)
+                done += 1
+                LegacyMigration.objects.filter(pk=migration.pk).update(
+                    models_done=done, heartbeat_at=timezone.now()
+                )
+                if on_progress:
+                    on_progress(done, len(models))
+        except BaseException:
+            _interrupted(migration, done, len(models))
+            raise
         _end(migration, result)
-        return result
-    done = 0
-    try:
-        for pk, name, _ in models:
-            _migrate_one(pk, name, result, actor)
-            done += 1
-            LegacyMigration.objects.filter(pk=migration.pk).update(models_done=done)
-            if on_progress:
-                on_progress(done, len(models))
-    except BaseException:
-        _interrupted(migration, done, len(models))
-        raise
-    _end(migration, result)
     return result
+
+
+def _renew_heartbeat(migration_pk: int) -> None:
+    with transaction.atomic():
+        # Skipped while the run holds the row itself (making the registry): it is alive then.
+        running = LegacyMigration.objects.select_for_update(skip_locked=True).filter(
+            pk=migration_pk, status=MigrationStatus.RUNNING
+        )
+        LegacyMigration.objects.filter(pk__in=list(running.values_list("pk", flat=True))).update(
+            heartbeat_at=timezone.now()
+        )
 
 
 def _migrate_one(pk: int, name: str, result: TeamResult, actor: Any) -> None:
@@ -391,6 +410,7 @@ def _start(migration: LegacyMigration, actor: Any, total: int) -> None:
     migration.models_total, migration.models_done = total, 0
     migration.error = ""
     migration.started_at, migration.finished_at = timezone.now(), None
+    migration.heartbeat_at = migration.started_at
     if _is_user(actor):
         migration.started_by = actor
     migration.save()

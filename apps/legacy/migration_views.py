@@ -18,12 +18,14 @@ from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
 
 from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, can, check, organization_role, visible_teams
+from apps.jobs.models import Worker
 from apps.legacy.migration import TeamPlan, plan_team
 from apps.legacy.models import (
     LegacyAlias,
@@ -51,6 +53,8 @@ class MigrationRow:
     aliases: int
     migrated_models: int
     migrated_versions: int
+    # Asked only when the migration is queued: whether any worker is there to take it.
+    worker_alive: bool | None = None
 
     @property
     def url(self) -> str:
@@ -63,7 +67,7 @@ class MigrationRow:
     def status(self) -> MigrationStatus:
         if self.migration is None:
             return MigrationStatus.NOT_STARTED
-        return MigrationStatus(self.migration.status)
+        return self.migration.current_status
 
     @property
     def in_progress(self) -> bool:
@@ -78,8 +82,14 @@ class MigrationRow:
         return {
             MigrationStatus.NOT_STARTED: "Start migration",
             MigrationStatus.FAILED: "Try again",
+            MigrationStatus.INTERRUPTED: "Resume",
             MigrationStatus.DONE: "Run again",
         }[self.status]
+
+    @property
+    def heartbeat_age(self) -> int:
+        """Whole seconds since the run last said it was alive."""
+        return int((timezone.now() - self.migration.heartbeat_at).total_seconds())
 
     @property
     def registry(self) -> Registry | None:
@@ -127,7 +137,7 @@ def _rows(teams: QuerySet[Team]) -> list[MigrationRow]:
         )
         .order_by("name")
     )
-    return [
+    rows = [
         MigrationRow(
             team=team,
             # A team whose migration was never started has no row yet; the page does not write.
@@ -140,6 +150,12 @@ def _rows(teams: QuerySet[Team]) -> list[MigrationRow]:
         )
         for team in teams
     ]
+    queued = [row for row in rows if row.status == MigrationStatus.QUEUED]
+    if queued:
+        alive = Worker.objects.alive().exists()
+        for row in queued:
+            row.worker_alive = alive
+    return rows
 
 
 def _team_for(request: HttpRequest, org: str, slug: str) -> Team:

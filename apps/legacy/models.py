@@ -7,6 +7,8 @@ team's migration starts, its legacy registry is read-only: the data stays, copie
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -14,6 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Team
 from apps.artifacts.models import ArtifactVersion
+from apps.jobs.conf import job_settings
 from apps.lib.validators import TAG_PATTERN
 from apps.registries.models import Collection, Registry
 
@@ -228,10 +231,28 @@ class MigrationStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    # Never stored: how a running migration reads once nothing renews its heartbeat.
+    INTERRUPTED = "interrupted", "Interrupted"
+
+
+class LegacyMigrationQuerySet(models.QuerySet):
+    def startable(self) -> LegacyMigrationQuerySet:
+        """Those a start may take over: neither queued nor running with a live heartbeat."""
+        live = Q(status=MigrationStatus.RUNNING, heartbeat_at__gte=_stale_before())
+        return self.exclude(status=MigrationStatus.QUEUED).exclude(live)
+
+
+def _stale_before() -> datetime:
+    return timezone.now() - job_settings().lease
 
 
 class LegacyMigration(models.Model):
-    """Where one team's move from its legacy registry to a Registry custom registry stands."""
+    """Where one team's move from its legacy registry to a Registry custom registry stands.
+
+    Whatever runs a migration (a worker's task, the command) renews `heartbeat_at` every few
+    seconds; a running migration whose heartbeat is older than the tasks' lease lost its run,
+    reads as interrupted, and may be started again, which resumes it.
+    """
 
     team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="legacy_migration")
     status = models.CharField(
@@ -248,17 +269,32 @@ class LegacyMigration(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True, help_text="Why the last run failed, to fix it.")
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the run working on it last said it was alive."
+    )
+
+    objects = LegacyMigrationQuerySet.as_manager()
 
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=MigrationStatus.values),
+                condition=Q(status__in=MigrationStatus.values)
+                & ~Q(status=MigrationStatus.INTERRUPTED),
                 name="legacy_migration_status_valid",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.team}: {self.get_status_display()}"
+
+    @property
+    def current_status(self) -> MigrationStatus:
+        """The status as it truly is: running without a live heartbeat is interrupted."""
+        if self.status == MigrationStatus.RUNNING and (
+            self.heartbeat_at is None or self.heartbeat_at < _stale_before()
+        ):
+            return MigrationStatus.INTERRUPTED
+        return MigrationStatus(self.status)
 
     @property
     def is_read_only(self) -> bool:

@@ -1,7 +1,9 @@
 """Background work for the legacy Model Registry: a team's migration, run by `manage.py db_worker`.
 
 The migration view marks a team's migration queued and enqueues `migrate_legacy_team` once that
-commits; the worker runs it, and `migrate_team` moves the row on to running, done or failed.
+commits; the worker runs it, and `migrate_team` moves the row on to running, done or failed. A
+task whose worker dies, or that raises, runs again (apps.jobs), and resumes where the last run
+stopped; once its attempts run out, the row says failed and why.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from apps.accounts.models import Team, User
+from apps.jobs.policy import job_policy
 from apps.legacy.migration import migrate_team, migration_of
 from apps.legacy.models import LegacyMigration, MigrationStatus
 
@@ -23,25 +26,19 @@ log = logging.getLogger(__name__)
 IN_PROGRESS = (MigrationStatus.QUEUED, MigrationStatus.RUNNING)
 
 
+def _record_failure(args: list[Any], kwargs: dict[str, Any], reason: str) -> None:
+    _mark_failed(
+        args[0], f"The migration stopped: {reason}. What moved stays; start it again to resume."
+    )
+
+
+@job_policy(max_attempts=3, on_failure=_record_failure)
 @task()
 def migrate_legacy_team(team_id: int, actor_id: int | None = None) -> dict[str, Any]:
     """Migrate the team's legacy registry as the admin who started it; a summary for the result."""
     team = Team.objects.select_related("organization").get(pk=team_id)
     actor = User.objects.filter(pk=actor_id).first() if actor_id else None
-    try:
-        result = migrate_team(team, actor=actor)
-    except BaseException as error:
-        # migrate_team records on the team's row the failures it foresees and interruptions
-        # once it is running; anything before that would leave the row queued for ever, and a
-        # queued migration cannot be started again.
-        stopped = isinstance(error, KeyboardInterrupt | SystemExit)
-        _mark_failed(
-            team_id,
-            "The worker stopped before the migration finished; start it again to resume."
-            if stopped
-            else f"Unexpected error: {error}",
-        )
-        raise
+    result = migrate_team(team, actor=actor)
     # migrate_team leaves the row as it is when it finds nothing to move; it must not stay queued.
     LegacyMigration.objects.filter(team=team, status=MigrationStatus.QUEUED).update(
         status=MigrationStatus.DONE if result.ok else MigrationStatus.FAILED,
@@ -67,13 +64,13 @@ def _mark_failed(team_id: int, reason: str) -> None:
 
 def queue_migration(team: Team, *, actor: User) -> bool:
     """Mark the team's migration queued and enqueue it once that commits; False, changing
-    nothing, if it is queued or running already."""
+    nothing, if it is queued or running already. An interrupted migration is taken over."""
     migration = migration_of(team)
     with transaction.atomic():
         # One conditional UPDATE, so two admins pressing Start at once queue it once.
         queued = (
             LegacyMigration.objects.filter(pk=migration.pk)
-            .exclude(status__in=IN_PROGRESS)
+            .startable()
             .update(status=MigrationStatus.QUEUED, started_by=actor, error="", finished_at=None)
         )
         if queued:

@@ -3,18 +3,32 @@ the exit status, and saying there is nothing to do."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.conf import settings
 from django.core.management import CommandError, ManagementUtility, call_command
+from django.db import transaction
 
 from apps.accounts.models import Organization, Team, User
 from apps.artifacts.models import Project
 from apps.legacy import migration
-from apps.legacy.models import LegacyMigration, LegacyModelVersion, MigrationStatus
+from apps.legacy.models import (
+    LegacyMigration,
+    LegacyModelVersion,
+    LegacyRegisteredModel,
+    MigrationStatus,
+)
 from apps.registries.models import Collection, Registry
 from tests.factories import make_registry, make_version
+
+# fast_leases is a fixture, used by name.
+from tests.jobs.conftest import fast_leases, needs_postgresql, wait_for, worker_env  # noqa: F401
 
 HEADER = ["team", "registry", "migrated", "now", "already", "versions", "failed"]
 REGISTRY = "legacy-1-mr-migrated"
@@ -242,3 +256,65 @@ def test_it_refuses_a_choice_of_teams_it_cannot_follow(db, args, message):
 def test_all_with_no_legacy_registries_has_nothing_to_do(organization):
     out, _ = migrate("--all")
     assert out.splitlines()[-1] == "Nothing to do: every registered model is already migrated."
+
+
+# A run killed as a process
+
+
+def start_migration_process(tmp_path) -> subprocess.Popen:
+    """`manage.py migrate_legacy_registry --all` in a process of its own, short leases."""
+    log = (tmp_path / "migrate.log").open("w")
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "migrate_legacy_registry", "--all"],
+        cwd=settings.BASE_DIR,
+        env=worker_env(),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
+def stopped_at_the_third_model(tmp_path, stop: Callable[[subprocess.Popen], None]) -> None:
+    """Start a run, hold it at the third registered model (its row locked here), stop it."""
+    third = LegacyRegisteredModel.objects.order_by("name")[2]
+    with transaction.atomic():
+        LegacyRegisteredModel.objects.select_for_update().get(pk=third.pk)
+        process = start_migration_process(tmp_path)
+        migration = LegacyMigration.objects.filter(models_done=2)
+        wait_for(migration.exists, what="the run to reach the third model")
+        assert migration.get().current_status == MigrationStatus.RUNNING  # its heartbeat beats
+        time.sleep(1.5)  # longer than the lease: the heartbeat, not progress, keeps it running
+        assert migration.get().current_status == MigrationStatus.RUNNING
+        stop(process)
+        process.wait(timeout=20)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fast_leases")
+@needs_postgresql
+def test_a_killed_run_reads_interrupted_and_the_next_run_resumes(client, tmp_path):
+    generate(models=4)
+    stopped_at_the_third_model(tmp_path, subprocess.Popen.kill)
+    migration = LegacyMigration.objects.get()
+    assert migration.status == MigrationStatus.RUNNING  # as the killed process left it
+    wait_for(lambda: migration.current_status == MigrationStatus.INTERRUPTED, timeout=5)
+    client.force_login(User.objects.get(username="gen-admin"))
+    row = client.get("/orgs/gen/legacy/migration/legacy-1/", headers={"HX-Request": "true"})
+    assert 'data-status="interrupted"' in row.content.decode()
+    assert "Stopped after 2 of 4 registered models" in row.content.decode()
+
+    out, _ = migrate("--all")
+    assert out.splitlines()[2].split() == ["gen/legacy-1", REGISTRY, "2", "2", "4", "0"]
+    assert LegacyMigration.objects.get().status == MigrationStatus.DONE
+    assert Collection.objects.count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("fast_leases")
+@needs_postgresql
+def test_a_terminated_run_records_where_it_stopped(tmp_path):
+    generate(models=4)
+    stopped_at_the_third_model(tmp_path, subprocess.Popen.terminate)
+    migration = LegacyMigration.objects.get()
+    assert migration.status == MigrationStatus.FAILED
+    assert migration.error.startswith("Interrupted after 2 of 4 registered models")
+    assert "Interrupted while migrating team legacy-1" in (tmp_path / "migrate.log").read_text()

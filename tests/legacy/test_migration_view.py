@@ -6,13 +6,16 @@ import io
 import json
 import re
 import signal
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.accounts.models import Team, TeamRole, User
+from apps.jobs.models import Worker
 from apps.legacy import services
 from apps.legacy.migration import migration_of
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
@@ -313,7 +316,7 @@ def test_starting_with_htmx_answers_the_polling_row(
 def test_starting_twice_is_refused(
     client, legacy, org_admin, status, django_capture_on_commit_callbacks
 ):
-    LegacyMigration.objects.create(team=legacy, status=status)
+    LegacyMigration.objects.create(team=legacy, status=status, heartbeat_at=timezone.now())
     client.force_login(org_admin)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = client.post(TEAM, follow=True)
@@ -346,13 +349,17 @@ def test_a_finished_migration_may_be_started_again(
 
 def test_a_running_row_shows_its_progress(client, legacy, org_admin):
     LegacyMigration.objects.create(
-        team=legacy, status=MigrationStatus.RUNNING, models_total=2, models_done=1
+        team=legacy,
+        status=MigrationStatus.RUNNING,
+        models_total=2,
+        models_done=1,
+        heartbeat_at=timezone.now() - timedelta(seconds=3),
     )
     client.force_login(org_admin)
     response = client.get(TEAM, headers=HTMX)
     row = response.content.decode()
     assert '<progress max="2" value="1"' in row
-    assert "1 of 2 registered models" in row
+    assert "1 of 2 registered models; last heartbeat 3 s ago" in row
     assert 'hx-trigger="every 1s"' in row
     assert "<form" not in row
     assert "HX-Trigger" not in response
@@ -409,10 +416,13 @@ def test_a_failure_shows_failed_with_the_reason(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unexpected_error_in_the_task_leaves_the_row_failed(
-    client, legacy, org_admin, run_worker, monkeypatch
+def test_an_error_in_every_attempt_leaves_the_row_failed_with_the_reason(
+    client, legacy, org_admin, run_worker, monkeypatch, settings
 ):
     """Before migrate_team turns the row to running, nothing else would move it on from queued."""
+    settings.TASKS = {
+        "default": {**settings.TASKS["default"], "OPTIONS": {"RETRY_DELAY_SECONDS": 0}}
+    }
 
     def broken(team, **kwargs):
         raise RuntimeError("disk full")
@@ -421,10 +431,15 @@ def test_an_unexpected_error_in_the_task_leaves_the_row_failed(
     client.force_login(org_admin)
     client.post(TEAM)
     run_worker()
-    assert DBTaskResult.objects.get().status == "FAILED"
+    task = DBTaskResult.objects.get()
+    assert (task.status, len(task.worker_ids)) == ("FAILED", 3)
     migration = LegacyMigration.objects.get(team=legacy)
     assert migration.status == MigrationStatus.FAILED
-    assert migration.error == "Unexpected error: disk full"
+    assert migration.error == (
+        "The migration stopped: RuntimeError: disk full (attempt 3 of 3). What moved stays; "
+        "start it again to resume."
+    )
+    assert "Try again" in client.get(TEAM, headers=HTMX).content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -436,3 +451,74 @@ def test_a_team_with_nothing_left_to_move_does_not_stay_queued(
     legacy.legacy_models.all().delete()  # by staff, between the start and the worker
     run_worker()
     assert status_of(legacy) == MigrationStatus.DONE
+
+
+# The truth when nothing runs it
+
+
+def test_a_running_migration_whose_heartbeat_stopped_reads_interrupted_and_resumes(
+    client, legacy, org_admin, django_capture_on_commit_callbacks
+):
+    """Its worker or command was killed outright: nothing runs it, so it is not running."""
+    LegacyMigration.objects.create(
+        team=legacy,
+        status=MigrationStatus.RUNNING,
+        models_total=2,
+        models_done=1,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    client.force_login(org_admin)
+    response = client.get(TEAM, headers=HTMX)
+    row = response.content.decode()
+    assert 'data-status="interrupted"' in row
+    assert "Stopped after 1 of 2 registered models: what ran it (a worker or the command) " in row
+    assert "stopped answering at <time" in row
+    assert ">Resume</button>" in row
+    assert "hx-trigger" not in row  # nothing to wait for: polling stops
+    assert json.loads(response["HX-Trigger"]) == {"migration-finished-ml": {}}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(TEAM, follow=True)
+    assert "Queued the migration of team ml" in response.content.decode()
+    assert status_of(legacy) == MigrationStatus.QUEUED
+    assert DBTaskResult.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_interrupted_migration_started_again_resumes_where_it_stopped(
+    client, legacy, org_admin, run_worker
+):
+    client.force_login(org_admin)
+    client.post(TEAM)
+    run_worker()
+    # As a killed run leaves it: one model moved back to not migrated, the row running, silent.
+    legacy.legacy_models.filter(name="detector").update(migrated_to=None, migrated_at=None)
+    Registry.objects.get(slug="ml-mr-migrated").collections.filter(name="detector").delete()
+    LegacyMigration.objects.filter(team=legacy).update(
+        status=MigrationStatus.RUNNING, models_done=1, heartbeat_at=None
+    )
+    assert 'data-status="interrupted"' in client.get(TEAM, headers=HTMX).content.decode()
+    client.post(TEAM)
+    run_worker()
+    migration = LegacyMigration.objects.get(team=legacy)
+    assert (migration.status, migration.models_done) == (MigrationStatus.DONE, 2)
+    assert DBTaskResult.objects.filter(status="SUCCESSFUL").count() == 2
+    row = client.get(TEAM, headers=HTMX).content.decode()
+    assert cells(row, "ml") == ["2", "4", "4", "2", "4"]
+
+
+def test_a_queued_migration_says_when_no_worker_is_there_to_run_it(client, legacy, org_admin):
+    LegacyMigration.objects.create(team=legacy, status=MigrationStatus.QUEUED)
+    client.force_login(org_admin)
+    row = client.get(TEAM, headers=HTMX).content.decode()
+    assert "Waiting for a worker, but none is running: start one with" in row
+    assert "<code>manage.py db_worker</code>" in row
+    assert 'hx-trigger="every 1s"' in row  # so the row moves on once one starts
+
+    Worker.objects.create(worker_id="w1", hostname="h", pid=1)
+    row = client.get(TEAM, headers=HTMX).content.decode()
+    assert "Waiting for a worker (<code>manage.py db_worker</code>) to pick it up." in row
+    assert "none is running" not in row
+
+    Worker.objects.update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    assert "none is running" in client.get(TEAM, headers=HTMX).content.decode()

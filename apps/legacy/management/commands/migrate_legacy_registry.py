@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import time
 from typing import Any
 
@@ -46,6 +47,24 @@ class Command(BaseCommand):
             self._dry_run(teams)
             return
         started = time.perf_counter()
+        # SIGTERM (a service manager, `kill`) stops the run as Ctrl-C does, so the team's row
+        # says where it stopped; a SIGKILL leaves it running, and its heartbeat goes stale.
+        previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+        try:
+            results = self._migrate(teams)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        self._print_summary(results, time.perf_counter() - started)
+        failed = [result for result in results if not result.ok]
+        if failed:
+            raise CommandError(
+                f"{len(failed)} of {len(results)} teams did not migrate completely; the reasons "
+                "are above. Fix them and run the command again: it resumes where it stopped."
+            )
+        if all(result.changed_nothing for result in results):
+            self.stdout.write("Nothing to do: every registered model is already migrated.")
+
+    def _migrate(self, teams: list[Team]) -> list[TeamResult]:
         results = []
         for team in teams:
             self.stdout.write(f"Team {team.organization.slug}/{team.slug}:")
@@ -59,15 +78,7 @@ class Command(BaseCommand):
                 ) from None
             if self.verbosity >= 1:
                 self.stderr.write("")  # end the progress bar's line
-        self._print_summary(results, time.perf_counter() - started)
-        failed = [result for result in results if not result.ok]
-        if failed:
-            raise CommandError(
-                f"{len(failed)} of {len(results)} teams did not migrate completely; the reasons "
-                "are above. Fix them and run the command again: it resumes where it stopped."
-            )
-        if all(result.changed_nothing for result in results):
-            self.stdout.write("Nothing to do: every registered model is already migrated.")
+        return results
 
     def _teams(self, names: list[str], every: bool, org: str | None) -> list[Team]:
         if every == bool(names):
