@@ -29,6 +29,8 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 # stops, each worker finishes the task in hand and then stops (press Ctrl-C again to cut it short;
 # a migration resumes when started again). SIGTERM, as a service manager sends, is passed on to
 # each the same way. If the server stops by itself, the workers are told to stop the same way.
+# If this shell is killed outright (SIGKILL passes nothing on), each worker sees its parent gone
+# and stops as on SIGTERM; a worker killed outright has its task taken up by another (apps/jobs).
 # Everything runs in the background, so that the shell can pass signals on while it waits; a
 # background job starts deaf to Ctrl-C, which gunicorn and the workers hear anyway (they set
 # their own handlers) but runserver does not, so it is passed $(4) instead. No one gets a second
