@@ -332,8 +332,8 @@ def _check_team(user: Any, action: Action, team: Team) -> None:
     if action == Action.SET_LEGACY_PROTECTED:
         if role != TeamRole.ADMIN and not team.legacy_admins.filter(user=user).exists():
             raise PermissionDenied(
-                f"Protected aliases in team {team.name}'s Model Registry are put on and taken "
-                "off by its registry admins or the team's admins; you are a "
+                f"Protected aliases in team {team.name}'s Model Registry need the admin role in "
+                "the team, or a place among its registry admins; you are a "
                 f"{role.label.lower()}."
             )
         return
@@ -371,7 +371,8 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
             reason = (
                 "core registries cannot be deleted"
                 if registry.is_core
-                else "it needs an organization admin, or the registry admin who created it"
+                else "it needs the admin role in the organization, or the admin role on the "
+                f"registry for the one who created it; your role is {role.label.lower()}"
             )
             raise PermissionDenied(f"Deleting registry {registry.name}: {reason}.")
         return
@@ -380,7 +381,8 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
         if organization_role(user, registry.organization_id) != OrganizationRole.ADMIN:
             raise PermissionDenied(
                 f"Opening registry {registry.name} to the whole organization needs an "
-                "organization admin."
+                "organization admin (the admin role in the organization); your role on the "
+                f"registry is {role.label.lower()}."
             )
         return
     protected = touches_protected(action, target)
