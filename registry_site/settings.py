@@ -140,10 +140,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
             "Unset CONN_MAX_AGE, or set DATABASE_POOL=false to use it."
         )
     # One connection per thread serving requests (WEB_THREADS, as gunicorn_conf runs them); one
-    # kept open when idle, the rest opened as load needs them and closed after idling.
+    # kept open when idle, the rest opened as load needs them and closed after idling. A request
+    # waits at most DATABASE_POOL_TIMEOUT seconds for one (psycopg_pool's default is 30): past
+    # that the database is as good as gone, and the request answers 503 to be retried.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("WEB_THREADS", "4")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "5")),
     }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
     "DATABASE_PREPARED_STATEMENTS", True
