@@ -63,7 +63,7 @@ class Rule:
         """Seconds until a client with these failures may try again; None if it may now."""
         if attempt is None or attempt.failures < self.limit:
             return None
-        return seconds_until(attempt.started_at + settings.FAILURE_WINDOW)
+        return seconds_left(attempt.started_at)
 
     def record_failure(self, key: str) -> None:
         now = timezone.now()
@@ -87,9 +87,11 @@ def client_key(*parts: str) -> str:
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
-def seconds_until(moment: datetime) -> int:
-    """Whole seconds from now until `moment`, at least 1: Retry-After takes an integer."""
-    return max(1, math.ceil((moment - timezone.now()).total_seconds()))
+def seconds_left(started_at: datetime) -> int:
+    """Whole seconds until the window that began at `started_at` ends, at least 1: Retry-After
+    takes an integer."""
+    ends_at = started_at + settings.FAILURE_WINDOW
+    return max(1, math.ceil((ends_at - timezone.now()).total_seconds()))
 
 
 SIGN_IN = Rule(FailedAttempt.Scope.SIGN_IN, "SIGN_IN_FAILURES_ALLOWED")

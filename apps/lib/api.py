@@ -13,7 +13,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -21,7 +20,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.models import ApiToken, hash_token
-from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_until
+from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_left
 
 MAX_JSON_BODY = 1024 * 1024
 
@@ -69,7 +68,7 @@ def authenticate(request: HttpRequest):
         TOKEN.record_failure(guesser)
         raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
     if row.throttled_since is not None:
-        raise _too_many_attempts(seconds_until(row.throttled_since + settings.FAILURE_WINDOW))
+        raise _too_many_attempts(seconds_left(row.throttled_since))
     if not row.user.is_active:
         raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
     if row.revoked_at is not None:
