@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.http import HttpResponse
+from django.test import Client
 
 from apps.accounts.models import ApiToken
 from apps.lib.security import SecurityHeaders
@@ -72,3 +73,11 @@ def test_in_debug_djangos_own_error_pages_keep_their_inline_styles(client, org_a
     assert technical_404.status_code == 404 and b"<style" in technical_404.content
     assert "Content-Security-Policy" not in technical_404
     assert "Content-Security-Policy" in client.get("/orgs/acme/registry/")
+
+
+def test_a_refused_form_gets_our_page_not_djangos_inline_styled_one(member, settings):
+    response = Client(enforce_csrf_checks=True).post("/login/", {"username": "maria"})
+    assert response.status_code == 403
+    assert b"This form could not be checked" in response.content
+    assert b"<style" not in response.content and b"style=" not in response.content
+    assert response["Content-Security-Policy"] == settings.CONTENT_SECURITY_POLICY
