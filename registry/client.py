@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,9 @@ class RegistryError(Exception):
 # Answers that say "not now" rather than "no": a proxy without a live server behind it, an
 # overloaded or restarting server, a database outage, a rate limit.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# Conflicts of a resumable upload that the next attempt settles by asking where it stands: the
+# server still holding the lock of a request cut off, or more bytes than we thought arrived.
+RETRY_CODES = frozenset({"upload_busy", "offset_mismatch"})
 # Transport failures worth another try: refused, reset or dropped connections, timeouts.
 RETRY_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException)
 # The first wait between attempts, doubled each time up to the second; a server's Retry-After is
@@ -116,7 +120,7 @@ def _discard(response: http.client.HTTPResponse) -> None:
 def _transient_cause(error: Exception) -> Exception | None:
     """The failure behind `error` if trying again may help, else None."""
     if isinstance(error, RegistryError):
-        return error if error.status in RETRY_STATUSES else None
+        return error if error.status in RETRY_STATUSES or error.code in RETRY_CODES else None
     cause = error.reason if isinstance(error, urllib.error.URLError) else error
     return cause if isinstance(cause, RETRY_ERRORS) else None
 
@@ -270,12 +274,16 @@ class Client:
         """
 
         def attempt() -> Any:
-            with self._send_once(method, url, body, headers, auth) as response:
-                return read(response)
+            return self._once(method, url, read, body, headers, auth)
 
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT")
         return self._retrying(method, url, attempt, idempotent)
+
+    def _once(self, method: str, url: str, read, body=None, headers=None, auth: bool = True):
+        """One attempt of a request, its answer read by `read`."""
+        with self._send_once(method, url, body, headers, auth) as response:
+            return read(response)
 
     def _send_once(self, method: str, url: str, body, headers, auth: bool):
         headers = dict(headers or {})
@@ -426,7 +434,10 @@ class Client:
             )
             version = self.api("POST", route, body, idempotent=True)
         for blob in version["missing"]:
-            self._upload(by_sha[blob["sha256"]], blob)
+            if "resumable_url" in blob:
+                self._upload_resumably(by_sha[blob["sha256"]], blob)
+            else:
+                self._upload(by_sha[blob["sha256"]], blob)
         if version["state"] != "committed":
             commit = _route("versions", version["id"], "commit")
             version = self.api("POST", commit, idempotent=True)
@@ -443,10 +454,42 @@ class Client:
             "PUT",
             blob["upload_url"],
             _read_json if to_server else _discard,
-            lambda: _file_chunks(file, progress),
+            partial(_file_chunks, file, progress),
             headers,
             auth=to_server,
         )
+        progress.close()
+
+    def _upload_resumably(self, file: Path, blob: dict) -> None:
+        """Send a large file so that a cut-off upload resumes where it stopped.
+
+        Each attempt asks the server what the store holds, then sends only the rest: the bytes
+        from the offset held on the local folder, the missing parts on S3. A later process
+        logging the same file resumes the same way.
+        """
+        progress = Progress(f"upload {file.name}", blob["size"], self.show_progress)
+
+        def attempt() -> None:
+            state = self._once("POST", blob["resumable_url"], _read_json)
+            if state["stored"]:
+                return
+            if "parts" in state:
+                for part in state["parts"]:
+                    start = (part["number"] - 1) * state["part_size"]
+                    length = min(state["part_size"], state["size"] - start)
+                    headers = {**part["headers"], "Content-Length": str(length)}
+                    chunks = partial(_file_chunks, file, progress, start, length)
+                    self._once("PUT", part["url"], _discard, chunks, headers, auth=False)
+            elif (offset := state["offset"]) < state["size"]:
+                headers = {
+                    "Content-Type": "application/octet-stream",
+                    "Content-Length": str(state["size"] - offset),
+                    "Upload-Offset": str(offset),
+                }
+                chunks = partial(_file_chunks, file, progress, offset)
+                self._once("PATCH", state["url"], _read_json, chunks, headers)
+
+        self._retrying("PUT", blob["resumable_url"], attempt, idempotent=True)
         progress.close()
 
     def link(self, version: dict | str, target: str, aliases: list[str] = ()) -> dict:

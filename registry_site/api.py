@@ -202,6 +202,12 @@ OPENAPI: dict[str, Any] = {
                                 "sha256": {"type": "string"},
                                 "size": {"type": "integer"},
                                 "upload_url": {"type": "string"},
+                                "upload_headers": {"type": "object"},
+                                "resumable_url": {
+                                    "type": "string",
+                                    "description": "Large files only: where to begin or resume "
+                                    "a resumable upload.",
+                                },
                             },
                         },
                     },
@@ -393,6 +399,72 @@ OPENAPI: dict[str, Any] = {
             {"type": "object"},
             ok="201",
             errors=(400, 401, 404, 411),
+        ),
+        "/blobs/{sha256}/uploads/": _operation(
+            "post",
+            "Begin or resume a resumable upload",
+            "For a large file (its manifest entry has a `resumable_url`): begins the caller's "
+            "upload of the blob, or finds the unfinished one, and answers what the store holds "
+            "and where to send the rest. On the local folder: `offset`, the bytes held, and "
+            "`url`, where to PATCH the bytes from there. On S3: `part_size` and the `parts` "
+            "still missing, each with a presigned `url` to PUT its bytes to (part n starts at "
+            "byte (n - 1) * part_size). `stored` is true when the blob is stored already. The "
+            "upload becomes the blob at commit, once its size and sha256 check out; one that "
+            "does not match is dropped, to be sent again.",
+            [SHA],
+            None,
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "sha256": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "stored": {"type": "boolean"},
+                    "offset": {"type": "integer"},
+                    "url": {"type": "string"},
+                    "part_size": {"type": "integer"},
+                    "parts": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "properties": {
+                                "number": {"type": "integer", "minimum": 1},
+                                "url": {"type": "string"},
+                                "headers": {"type": "object"},
+                            },
+                        },
+                    },
+                },
+            },
+            ok="201",
+            errors=(400, 401, 404),
+        ),
+        "/uploads/{uid}": _operation(
+            "patch",
+            "Send the rest of a resumable upload",
+            "Local folder only: the bytes from `Upload-Offset` (the offset the upload holds) on. "
+            "Whatever arrives is kept, even when the connection is cut, so a later attempt asks "
+            "where the upload stands and resumes there. 409 `offset_mismatch` when the offset "
+            "is not the one held, 409 `upload_busy` while another request sends to it.",
+            [
+                UID,
+                {
+                    "name": "Upload-Offset",
+                    "in": "header",
+                    "required": True,
+                    "schema": {"type": "integer", "minimum": 0},
+                },
+            ],
+            {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "format": "uuid"},
+                    "offset": {"type": "integer"},
+                    "size": {"type": "integer"},
+                },
+            },
+            errors=(400, 401, 404, 409, 411),
         ),
         "/versions/{uid}/commit/": _operation(
             "post",
@@ -602,6 +674,8 @@ LINKED = (
 urlpatterns = [
     path("openapi.json", openapi, name="api-openapi"),
     path("blobs/<str:sha256>", artifacts_api.upload_blob, name="api-blob"),
+    path("blobs/<str:sha256>/uploads/", artifacts_api.start_upload, name="api-blob-uploads"),
+    path("uploads/<uuid:uid>", artifacts_api.append_to_upload, name="api-upload"),
     path("versions/<uuid:uid>/commit/", artifacts_api.commit, name="api-commit"),
     path(
         f"{PROJECT}/artifacts/<str:artifact>/versions/",

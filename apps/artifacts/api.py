@@ -3,7 +3,11 @@
 1. POST the manifest to .../artifacts/<name>/versions/: the answer names the version (`id`) and
    the blobs the server lacks, each with where to send it.
 2. PUT each missing blob to its `upload_url`; the bytes are checked as they stream in.
-3. POST .../versions/<id>/commit/: the version gets its number and becomes visible.
+   A large blob also has a `resumable_url`: POST there to begin (or find) a resumable upload,
+   which answers what the store holds, and send only the rest: PATCH the bytes from `offset`
+   to its `url` on the local folder, or PUT each missing part to its presigned URL on S3.
+3. POST .../versions/<id>/commit/: the version gets its number and becomes visible; a resumable
+   upload becomes its blob here, once its size and sha256 check out.
 
 A client that stopped halfway repeats step 1 with the same manifest and sends only what is still
 missing; identical content to the latest version comes back committed, with nothing to send.
@@ -21,10 +25,25 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from apps.accounts.policy import Action, check
-from apps.artifacts.lookups import project_for, version_for
-from apps.artifacts.models import ArtifactVersion, Blob, ManifestEntry, Project, VersionState
+from apps.artifacts.lookups import project_for
+from apps.artifacts.models import (
+    ArtifactVersion,
+    Blob,
+    BlobUpload,
+    ManifestEntry,
+    Project,
+    VersionState,
+)
 from apps.artifacts.services import FileSpec, begin_version, commit_version, complete_version
-from apps.artifacts.storage import presigned_upload, store_blob
+from apps.artifacts.storage import (
+    UploadState,
+    append_upload,
+    is_resumable,
+    open_upload,
+    presigned_part,
+    presigned_upload,
+    store_blob,
+)
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.validators import validate_sha256
 from apps.lineage.models import Run
@@ -51,12 +70,16 @@ def _upload_target(request: HttpRequest, spec) -> dict[str, Any]:
         "url": request.build_absolute_uri(reverse("api-blob", kwargs={"sha256": spec.sha256})),
         "headers": {"Content-Type": "application/octet-stream"},
     }
-    return {
+    found = {
         "sha256": spec.sha256,
         "size": spec.size,
         "upload_url": target["url"],
         "upload_headers": target["headers"],
     }
+    if is_resumable(spec.size):
+        route = reverse("api-blob-uploads", kwargs={"sha256": spec.sha256})
+        found["resumable_url"] = request.build_absolute_uri(route)
+    return found
 
 
 REQUIRED_FILE_KEYS = frozenset({"path", "sha256", "size"})
@@ -141,13 +164,25 @@ def log_version(request: HttpRequest, org: str, team: str, project: str, artifac
 @api_view("PUT")
 def upload_blob(request: HttpRequest, sha256: str):
     """Phase two: one blob's bytes, streamed and checked against its sha256 and size."""
+    _check_digest(sha256)
+    if Blob.objects.filter(sha256=sha256).exists():
+        return JsonResponse({"sha256": sha256, "stored": True})
+    store_blob(request, sha256=sha256, size=_expected_size(request, sha256))
+    return JsonResponse({"sha256": sha256, "stored": True}, status=201)
+
+
+def _check_digest(sha256: str) -> None:
     try:
         validate_sha256(sha256)
     except ValidationError as error:
         raise ApiError(400, "invalid_digest", error.messages[0]) from error
-    if Blob.objects.filter(sha256=sha256).exists():
-        return JsonResponse({"sha256": sha256, "stored": True})
-    # Only a blob that a pending version of the caller names may be sent: no stray storage.
+
+
+def _expected_size(request: HttpRequest, sha256: str) -> int:
+    """The blob's size as a pending version of the caller declares it.
+
+    Only a blob that such a version names may be sent: no stray storage.
+    """
     expected_size = (
         ManifestEntry.objects.filter(
             blob_id=sha256,
@@ -163,14 +198,94 @@ def upload_blob(request: HttpRequest, sha256: str):
             "not_expected",
             "No pending version of yours names this blob; send the manifest first.",
         )
-    store_blob(request, sha256=sha256, size=expected_size)
-    return JsonResponse({"sha256": sha256, "stored": True}, status=201)
+    return expected_size
+
+
+@api_view("POST")
+def start_upload(request: HttpRequest, sha256: str):
+    """Begin a resumable upload of a large blob, or find the caller's unfinished one, and say
+    what the store holds of it and where to send the rest."""
+    _check_digest(sha256)
+    if Blob.objects.filter(sha256=sha256).exists():
+        return JsonResponse({"sha256": sha256, "stored": True})
+    state, created = open_upload(
+        actor=request.user, sha256=sha256, size=_expected_size(request, sha256)
+    )
+    return JsonResponse(upload_json(request, state), status=201 if created else 200)
+
+
+def upload_json(request: HttpRequest, state: UploadState) -> dict[str, Any]:
+    upload = state.upload
+    found: dict[str, Any] = {
+        "id": str(upload.uid),
+        "sha256": upload.sha256,
+        "size": upload.size,
+        "stored": False,
+    }
+    if upload.s3_upload_id:
+        found["part_size"] = upload.part_size
+        found["parts"] = [
+            {
+                "number": number,
+                "url": presigned_part(upload, number),
+                "headers": {"Content-Type": "application/octet-stream"},
+            }
+            for number in state.missing_parts
+        ]
+    else:
+        found["offset"] = state.offset
+        route = reverse("api-upload", kwargs={"uid": upload.uid})
+        found["url"] = request.build_absolute_uri(route)
+    return found
+
+
+@api_view("PATCH")
+def append_to_upload(request: HttpRequest, uid: str):
+    """The next bytes of a resumable upload on the local folder, from `Upload-Offset` on."""
+    upload = get_object_or_404(BlobUpload, uid=uid, created_by=request.user)
+    if upload.s3_upload_id:
+        raise ApiError(
+            409,
+            "send_parts",
+            "This upload goes straight to the store in parts: POST to the blob's resumable_url "
+            "for where to send each.",
+        )
+    length, offset = (
+        request.headers.get("Content-Length", ""),
+        request.headers.get("Upload-Offset", ""),
+    )
+    if not length.isdigit():
+        raise ApiError(411, "length_required", "Send Content-Length: the body's size.")
+    if not offset.isdigit():
+        raise ApiError(
+            400,
+            "invalid_offset",
+            "Send Upload-Offset: the number of bytes the upload holds, as the POST to its "
+            "resumable_url answers.",
+        )
+    offset, length = int(offset), int(length)
+    try:
+        held = append_upload(upload, request, offset=offset, length=length)
+    except ValidationError as error:
+        if error.code in ("upload_busy", "offset_mismatch"):
+            raise ApiError(409, error.code, error.messages[0]) from error
+        raise
+    if held < offset + length:
+        raise ApiError(
+            400,
+            "incomplete",
+            f"The body ended after {held - offset} of its {length} bytes; the upload holds "
+            f"{held}: send the rest from there.",
+        )
+    return JsonResponse({"id": str(upload.uid), "offset": held, "size": upload.size})
 
 
 @api_view("POST")
 def commit(request: HttpRequest, uid: str):
     """Phase three: check every blob, number the version, make it visible."""
-    version = version_for(request.user, uid)
+    version = get_object_or_404(
+        ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
+    )
     check(request.user, Action.WRITE_PROJECT, version)
     version = commit_version(actor=request.user, version=version)
     return JsonResponse(version_json(request, version))

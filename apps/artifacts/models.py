@@ -79,6 +79,43 @@ def blob_storage_name(sha256: str) -> str:
     return f"blobs/sha256/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
 
+class BlobUpload(models.Model):
+    """A large blob on its way in pieces, so that an upload cut off midway resumes where it
+    stopped instead of starting again.
+
+    On the local folder the bytes gather in one file under `uploads/` (see `upload_name`); on
+    S3 in a multipart upload. Either becomes the blob only at commit, once its size and sha256
+    check out; `clean_uploads` removes the sessions nobody finished.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    # S3's id of the multipart upload and the size of its parts (all but the last); blank and 0
+    # on the local folder, where the bytes arrive as one stream appended to.
+    s3_upload_id = models.CharField(max_length=1024, blank=True)
+    part_size = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sha256", "created_by"], name="artifacts_blob_upload_one_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sha256} ({self.size} bytes)"
+
+    @property
+    def upload_name(self) -> str:
+        """Where the local folder keeps the bytes received so far."""
+        return f"uploads/{self.uid}"
+
+
 class VersionState(models.TextChoices):
     PENDING = "pending", "Pending"
     COMMITTED = "committed", "Committed"

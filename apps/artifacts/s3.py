@@ -64,3 +64,69 @@ class ArtifactS3Storage(S3Storage):
     def open_stream(self, name: str) -> BinaryIO:
         """The object's body as a stream (django-storages' files buffer what they read)."""
         return self.client.get_object(Bucket=self.bucket_name, Key=self._key(name))["Body"]
+
+    # Multipart uploads: a large blob goes to the store in parts that survive a cut connection.
+
+    def start_multipart(self, name: str) -> str:
+        """Begin a multipart upload to `name`; returns S3's id for it."""
+        started = self.client.create_multipart_upload(
+            Bucket=self.bucket_name, Key=self._key(name), ContentType="application/octet-stream"
+        )
+        return started["UploadId"]
+
+    def uploaded_parts(self, name: str, upload_id: str) -> dict[int, str] | None:
+        """The parts the store holds, by number, with their ETags; None if the upload is gone
+        (completed, aborted, or expired by a lifecycle rule)."""
+        parts: dict[int, str] = {}
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket_name, Key=self._key(name), UploadId=upload_id
+        )
+        try:
+            for page in pages:
+                parts.update((part["PartNumber"], part["ETag"]) for part in page.get("Parts", ()))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "NoSuchUpload":
+                return None
+            raise
+        return parts
+
+    def presigned_part(self, name: str, upload_id: str, number: int, expires: int) -> str:
+        return self.client.generate_presigned_url(
+            "upload_part",
+            Params={
+                "Bucket": self.bucket_name,
+                "Key": self._key(name),
+                "UploadId": upload_id,
+                "PartNumber": number,
+            },
+            ExpiresIn=expires,
+        )
+
+    def complete_multipart(self, name: str, upload_id: str, parts: dict[int, str]) -> None:
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket_name,
+            Key=self._key(name),
+            UploadId=upload_id,
+            MultipartUpload={
+                "Parts": [{"PartNumber": n, "ETag": etag} for n, etag in sorted(parts.items())]
+            },
+        )
+
+    def abort_multipart(self, name: str, upload_id: str) -> None:
+        """Drop a multipart upload and the parts it holds; one already gone is fine."""
+        try:
+            self.client.abort_multipart_upload(
+                Bucket=self.bucket_name, Key=self._key(name), UploadId=upload_id
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "NoSuchUpload":
+                raise
+
+    def multipart_uploads(self, prefix: str):
+        """(name, upload id, started) of every unfinished multipart upload under `prefix`."""
+        pages = self.client.get_paginator("list_multipart_uploads").paginate(
+            Bucket=self.bucket_name, Prefix=self._key(prefix)
+        )
+        for page in pages:
+            for upload in page.get("Uploads", ()):
+                yield upload["Key"], upload["UploadId"], upload["Initiated"]

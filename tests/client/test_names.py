@@ -100,6 +100,7 @@ def test_the_client_handles_every_valid_name(
 @EXAMPLES
 @given(collection=collection_names, artifact=artifact_names)
 @example(collection="50% off #sale", artifact="modèle")
+@example(collection="-rc", artifact="-a")
 def test_the_command_line_handles_every_valid_name(
     connection, organization, org_admin, tmp_path_factory, capsys, collection, artifact
 ):
@@ -108,7 +109,8 @@ def test_the_command_line_handles_every_valid_name(
     (folder / "weights.bin").write_bytes(collection.encode())
     path = f"acme/{registry}/{collection}"
     project = ["--project", "acme/ml/mnist"]
-    logged = ["log", str(folder), *project, "--name", artifact, "--type", "model", "--link", path]
+    # `--name=…` as a shell user writes a value that starts with a hyphen.
+    logged = ["log", str(folder), *project, f"--name={artifact}", "--type=model", f"--link={path}"]
 
     assert cli(logged) == 0, capsys.readouterr().err
     assert f"Linked as {path}:v0 latest." in capsys.readouterr().out
