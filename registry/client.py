@@ -489,7 +489,7 @@ class Client:
                 chunks = partial(_file_chunks, file, progress, offset)
                 self._once("PATCH", state["url"], _read_json, chunks, headers)
 
-        self._retrying("PUT", blob["resumable_url"], attempt, idempotent=True)
+        self._retrying("Uploading via", blob["resumable_url"], attempt, idempotent=True)
         progress.close()
 
     def link(self, version: dict | str, target: str, aliases: list[str] = ()) -> dict:
