@@ -668,7 +668,8 @@ def docs(request: HttpRequest) -> HttpResponse:
 
 PROJECT = "orgs/<slug:org>/teams/<slug:team>/projects/<str:project>"
 LINKED = (
-    "orgs/<slug:org>/registries/<str:registry>/collections/<str:collection>/versions/v<int:number>"
+    "orgs/<slug:org>/registries/<str:registry>/collections/<str:collection>"
+    "/versions/v<version:number>"
 )
 
 urlpatterns = [

@@ -9,6 +9,7 @@ broken; 405 for a wrong method.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -21,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.models import ApiToken, hash_token
 from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_left
+from apps.lib.validators import INT64_MAX, INT64_MIN, parse_whole_number
 
 MAX_JSON_BODY = 1024 * 1024
 
@@ -93,24 +95,31 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
     if len(request.body) > MAX_JSON_BODY:
         raise ApiError(413, "too_large", f"JSON bodies are limited to {MAX_JSON_BODY} bytes.")
     try:
-        data = json.loads(request.body or b"{}")
+        data = json.loads(request.body or b"{}", parse_int=_parse_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.") from error
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
-    _check_text(data)
+    _check_values(data, "")
     return data
 
 
-def _check_text(value: Any) -> None:
-    """Refuse text no database can store: NUL characters and unpaired surrogates (\\ud800…)."""
+def _parse_int(text: str) -> int:
+    # Past 20 characters a JSON integer is outside 64 bits anyway; int() of thousands of digits
+    # would raise (or take long), so any number out of range stands in, refused by the walk.
+    return int(text) if len(text) <= 20 else INT64_MAX + 1
+
+
+def _check_values(value: Any, where: str) -> None:
+    """Refuse what no column stores: NUL characters and unpaired surrogates (\\ud800…) in
+    text, integers outside signed 64 bits, NaN and infinities. `where` names the field."""
     if isinstance(value, dict):
         for key, item in value.items():
-            _check_text(key)
-            _check_text(item)
+            _check_values(key, where)
+            _check_values(item, f"{where}.{key}" if where else key)
     elif isinstance(value, list):
-        for item in value:
-            _check_text(item)
+        for index, item in enumerate(value):
+            _check_values(item, f"{where}[{index}]")
     elif isinstance(value, str):
         try:
             value.encode("utf-8")
@@ -120,6 +129,31 @@ def _check_text(value: Any) -> None:
             ) from None
         if "\x00" in value:
             raise ApiError(400, "invalid_text", "The body holds a NUL character (\\u0000).")
+    elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+        raise ApiError(
+            400,
+            "out_of_range",
+            f"{where or 'The body'} is outside the integers a 64-bit column holds "
+            f"({INT64_MIN} to {INT64_MAX}).",
+        )
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ApiError(
+            400,
+            "non_finite",
+            f"{where or 'The body'} is {value}; NaN and infinities are not allowed.",
+        )
+
+
+def int_param(request: HttpRequest, name: str, *, default: int, minimum: int = 0,
+              maximum: int = INT64_MAX) -> int:  # fmt: skip
+    """A whole-number query parameter, or 400 naming it and its range."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return default
+    try:
+        return parse_whole_number(raw, name, minimum=minimum, maximum=maximum)
+    except ValidationError as error:
+        raise ApiError(400, f"invalid_{name}", error.messages[0]) from None
 
 
 def api_view(*methods: str) -> Callable:

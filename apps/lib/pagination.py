@@ -7,13 +7,15 @@ rows strictly after that pair, so it never counts or skips rows as OFFSET would.
 from __future__ import annotations
 
 import base64
-import binascii
 import json
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Field, Q, QuerySet
+from django.utils import timezone
 
 
 @dataclass
@@ -30,18 +32,39 @@ def encode_cursor(value: Any, pk: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode(cursor: str) -> tuple[Any, Any] | None:
+def _decode(cursor: str, queryset: QuerySet, field: str) -> tuple[Any, Any] | None:
+    """The cursor's sort value and pk, each checked as the column it is compared with; None
+    for a cursor that was not made here, so that no odd value reaches the database."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         value, pk = json.loads(raw)
-    except (binascii.Error, ValueError, TypeError):
+        if isinstance(value, dict) and "dt" in value:
+            value = value["dt"]
+        return _as_column(_column(queryset, field), value), _as_column(_column(queryset, "pk"), pk)
+    except (ValueError, TypeError, OverflowError, ValidationError):  # binascii.Error too
         return None
-    if isinstance(value, dict) and "dt" in value:
-        try:
-            value = datetime.fromisoformat(value["dt"])
-        except (TypeError, ValueError):
-            return None
-    return value, pk
+
+
+def _column(queryset: QuerySet, field: str) -> Field:
+    if field in queryset.query.annotations:
+        return queryset.query.annotations[field].output_field
+    model, *path, last = [queryset.model, *field.split("__")]
+    for part in path:
+        model = model._meta.get_field(part).related_model
+    return model._meta.pk if last == "pk" else model._meta.get_field(last)
+
+
+def _as_column(column: Field, value: Any) -> Any:
+    """`value` as the column holds it, within the column's range; ValueError otherwise."""
+    if value is None:
+        raise ValueError("a cursor never holds null")
+    value = column.to_python(value)
+    column.run_validators(value)  # the integer range a database column holds
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("a cursor never holds NaN or infinities")
+    if isinstance(value, datetime) and timezone.is_naive(value):
+        raise ValueError("a cursor's times carry their offset")
+    return value
 
 
 def keyset_page(
@@ -52,7 +75,7 @@ def keyset_page(
     `.values()` querysets page too, if their rows carry `pk` and `field`."""
     direction = "-" if descending else ""
     queryset = queryset.order_by(f"{direction}{field}", f"{direction}pk")
-    if cursor and (position := _decode(cursor)) is not None:
+    if cursor and (position := _decode(cursor, queryset, field)) is not None:
         value, pk = position
         after = "lt" if descending else "gt"
         queryset = queryset.filter(

@@ -24,6 +24,9 @@ ARTIFACT_NAME_MAX = 128
 ARTIFACT_TYPE_MAX = 128
 METADATA_MAX_KEYS = 100
 FILE_PATH_MAX = 1024
+# What a signed 64-bit column holds: the widest integer any number here is stored in.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+WHOLE_NUMBER_RE = re.compile(r"-?[0-9]{1,19}")
 
 LATEST = "latest"
 # `<team>/model-registry/<model>` paths name a team's legacy Model Registry, so no registry may
@@ -291,6 +294,21 @@ def validate_manifest_paths(paths: Iterable[str]) -> None:
 
 def _path_key(path: str) -> str:
     return unicodedata.normalize("NFC", path).casefold()
+
+
+def parse_whole_number(raw: str, what: str, *, minimum: int = 0, maximum: int = INT64_MAX) -> int:
+    """Text such as a query parameter as a whole number from `minimum` to `maximum`.
+
+    Only ASCII digits are read, at most 19, so neither a superscript digit nor a 5,000-digit
+    string reaches int(), and no number a 64-bit column cannot hold reaches the database."""
+    number = int(raw) if WHOLE_NUMBER_RE.fullmatch(raw) else None
+    if number is None or not minimum <= number <= maximum:
+        shown = raw if len(raw) <= 30 else raw[:30] + "…"
+        raise ValidationError(
+            f"{what} must be a whole number from {minimum} to {maximum}; {shown!r} is not.",
+            code="invalid_number",
+        )
+    return number
 
 
 def validate_sha256(digest: str) -> str:

@@ -15,7 +15,7 @@ from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
-from apps.lib.api import ApiError, api_view, json_body
+from apps.lib.api import ApiError, api_view, int_param, json_body
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
@@ -27,10 +27,7 @@ MAX_PAGE_SIZE = 500
 
 
 def _page_size(request: HttpRequest) -> int:
-    raw = request.GET.get("limit", str(PAGE_SIZE))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise ApiError(400, "invalid_limit", f"limit must be a number from 1 to {MAX_PAGE_SIZE}.")
-    return int(raw)
+    return int_param(request, "limit", default=PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
 
 
 def registry_json(registry: Registry) -> dict[str, Any]:

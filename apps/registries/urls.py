@@ -35,27 +35,27 @@ urlpatterns = [
         name="collection_delete",
     ),
     path(
-        "<str:registry>/<str:collection>/v<int:number>/unlink/",
+        "<str:registry>/<str:collection>/v<version:number>/unlink/",
         views.link_unlink,
         name="unlink",
     ),
     path(
-        "<str:registry>/<str:collection>/v<int:number>/aliases/",
+        "<str:registry>/<str:collection>/v<version:number>/aliases/",
         views.version_aliases,
         name="version_aliases",
     ),
     path(
-        "<str:registry>/<str:collection>/v<int:number>/tags/",
+        "<str:registry>/<str:collection>/v<version:number>/tags/",
         views.version_tags,
         name="version_tags",
     ),
     path(
-        "<str:registry>/<str:collection>/v<int:number>/zip/",
+        "<str:registry>/<str:collection>/v<version:number>/zip/",
         views.version_zip,
         name="version_zip",
     ),
     path(
-        "<str:registry>/<str:collection>/v<int:number>/files/<path:path>",
+        "<str:registry>/<str:collection>/v<version:number>/files/<path:path>",
         views.version_file,
         name="version_file",
     ),
@@ -72,7 +72,7 @@ for tab, suffix in [
 ]:
     urlpatterns.append(
         path(
-            f"<str:registry>/<str:collection>/v<int:number>/{suffix}",
+            f"<str:registry>/<str:collection>/v<version:number>/{suffix}",
             views.version_detail,
             {"tab": tab},
             name="version" if tab == "overview" else f"version_{tab}",

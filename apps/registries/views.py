@@ -50,6 +50,7 @@ from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
 from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.csv_export import csv_response
 from apps.lib.pagination import keyset_page
+from apps.lib.validators import parse_whole_number
 from apps.lineage.models import AuditEvent, RunInput
 from apps.lineage.views import lineage_context
 from apps.registries import services
@@ -1002,11 +1003,13 @@ def _compare_selection(request: HttpRequest, collection: Collection) -> Selectio
     """
     notices, asked = [], []
     for raw in request.GET.getlist("v"):
-        number = raw.strip().lower().removeprefix("v")
-        if not number.isdigit():
-            notices.append(f"{raw!r} is not a version such as v3, so it is left out.")
-        elif int(number) not in asked:
-            asked.append(int(number))
+        try:
+            number = parse_whole_number(raw.strip().lower().removeprefix("v"), "A version")
+        except ValidationError:
+            notices.append(f"{raw[:30]!r} is not a version such as v3, so it is left out.")
+            continue
+        if number not in asked:
+            asked.append(number)
     if len(asked) > COMPARE_MAX:
         notices.append(
             f"At most {COMPARE_MAX} versions compare at once: the first {COMPARE_MAX} of the "

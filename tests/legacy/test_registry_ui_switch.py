@@ -90,7 +90,7 @@ def test_off_every_registry_route_is_covered(client, linked, member, registry_ui
     for pattern in registries.url_patterns:
         route = str(pattern.pattern)
         for name, value in samples.items():
-            route = route.replace(f"<str:{name}>", value).replace(f"<int:{name}>", value)
+            route = route.replace(f"<str:{name}>", value).replace(f"<version:{name}>", value)
         route = route.replace("<path:path>", "weights.bin")
         path = f"/orgs/acme/registry/{route}"
         for method in ("get", "post"):

@@ -1,0 +1,16 @@
+"""URL path converters shared by every app's routes."""
+
+from __future__ import annotations
+
+
+class VersionNumberConverter:
+    """The N of `vN`: at most 18 digits, so every number that matches fits a 64-bit column and
+    a longer one is a plain 404 rather than an overflow in the database."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value: int) -> str:
+        return str(value)
