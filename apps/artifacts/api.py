@@ -254,9 +254,10 @@ def append_to_upload(request: HttpRequest, uid: str):
         request.headers.get("Content-Length", ""),
         request.headers.get("Upload-Offset", ""),
     )
-    if not length.isdigit():
+    # ASCII digits only: str.isdigit() takes '²', which int() refuses.
+    if not (length.isascii() and length.isdigit()):
         raise ApiError(411, "length_required", "Send Content-Length: the body's size.")
-    if not offset.isdigit():
+    if not (offset.isascii() and offset.isdigit()):
         raise ApiError(
             400,
             "invalid_offset",

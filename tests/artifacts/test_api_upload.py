@@ -228,3 +228,76 @@ def test_on_s3_blobs_go_straight_to_the_bucket_and_are_checked_at_commit(
     done = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth).json()
     assert done["state"] == "committed"
     assert Blob.objects.count() == 2
+
+
+@pytest.fixture
+def resumable(monkeypatch):
+    """Every file of FILES is large enough for a resumable upload."""
+    from apps.artifacts import storage
+
+    monkeypatch.setattr(storage, "RESUMABLE_BYTES", 1)
+
+
+def start_upload(client, auth, data: bytes):
+    return client.post(f"/api/v1/blobs/{sha(data)}/uploads/", headers=auth)
+
+
+def patch(client, auth, url: str, data: bytes, offset):
+    return client.patch(
+        url,
+        data,
+        content_type="application/octet-stream",
+        headers={**auth, "Upload-Offset": str(offset)},
+    )
+
+
+def test_a_resumable_upload_takes_the_rest_from_the_offset_it_holds(
+    client, project, auth, resumable
+):
+    body = begin(client, auth).json()
+    assert all(m["resumable_url"].endswith("/uploads/") for m in body["missing"])
+    data = FILES["weights.bin"]
+    started = start_upload(client, auth, data)
+    assert started.status_code == 201
+    state = started.json()
+    assert (state["offset"], state["size"], state["stored"]) == (0, len(data), False)
+    assert patch(client, auth, state["url"], data[:1000], 0).json()["offset"] == 1000
+
+    again = start_upload(client, auth, data)
+    assert again.status_code == 200 and again.json()["offset"] == 1000
+    refused = patch(client, auth, state["url"], data, 0)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "offset_mismatch"
+    assert "send from Upload-Offset 1000" in refused.json()["error"]["message"]
+    too_much = patch(client, auth, state["url"], data, 1000)
+    assert too_much.status_code == 400 and too_much.json()["error"]["code"] == "size_mismatch"
+    assert patch(client, auth, state["url"], data[1000:], 1000).json()["offset"] == len(data)
+
+    put(client, auth, FILES["config.json"])
+    done = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth).json()
+    assert done["state"] == "committed" and Blob.objects.filter(sha256=sha(data)).exists()
+    assert start_upload(client, auth, data).json() == {"sha256": sha(data), "stored": True}
+
+
+@pytest.mark.parametrize(
+    ("offset", "code"), [("", "invalid_offset"), ("-1", "invalid_offset"), ("²", "invalid_offset")]
+)
+def test_a_resumable_upload_refuses_a_bad_offset(client, project, auth, resumable, offset, code):
+    begin(client, auth)
+    state = start_upload(client, auth, FILES["weights.bin"]).json()
+    response = patch(client, auth, state["url"], b"w", offset)
+    assert response.status_code == 400 and response.json()["error"]["code"] == code
+
+
+def test_only_its_owner_sends_to_a_resumable_upload(client, project, auth, resumable, team):
+    from apps.accounts.models import TeamRole
+
+    begin(client, auth)
+    state = start_upload(client, auth, FILES["weights.bin"]).json()
+    other = make_member(project.team.organization, "colleague")
+    team.add_member(other, TeamRole.MEMBER)
+    _, token = ApiToken.issue(other, "t")
+    theirs = {"Authorization": f"Bearer {token}"}
+    assert patch(client, theirs, state["url"], b"w", 0).status_code == 404
+    # Nor may anyone begin one for a blob no pending version of theirs names.
+    refused = start_upload(client, theirs, FILES["weights.bin"])
+    assert refused.status_code == 404 and refused.json()["error"]["code"] == "not_expected"
