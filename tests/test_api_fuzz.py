@@ -14,6 +14,7 @@ was, for cursors and compare choices), never 5xx.
 from __future__ import annotations
 
 import base64
+import hashlib
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apps.accounts.models import ApiToken
+from apps.artifacts import storage
 from apps.lib.pagination import encode_cursor
 from tests.factories import make_legacy_model, make_link, make_version
 
@@ -243,6 +245,29 @@ def test_numbers_in_json_bodies_are_bounded(client, acme, number):
     body = f'{{"name": "r", "config": {{"lr": [{number}]}}}}'
     response = client.post(runs, body, content_type="application/json", headers=acme)
     assert response.status_code == 400 and "config.lr[0]" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", NUMBERS)
+def test_upload_headers_are_bounded(client, acme, number, monkeypatch):
+    monkeypatch.setattr(storage, "RESUMABLE_BYTES", 1)
+    data = b"resumable bytes"
+    digest = hashlib.sha256(data).hexdigest()
+    client.post(
+        "/api/v1/orgs/acme/teams/ml/projects/mnist/artifacts/fuzzed/versions/",
+        {"type": "model", "files": [{"path": "r.bin", "sha256": digest, "size": len(data)}]},
+        content_type="application/json",
+        headers=acme,
+    )
+    url = client.post(f"/api/v1/blobs/{digest}/uploads/", headers=acme).json()["url"]
+    for headers, extra in [
+        ({"Upload-Offset": number}, {}),
+        ({"Upload-Offset": "0"}, {"CONTENT_LENGTH": number}),
+    ]:
+        response = client.patch(
+            url, data, content_type="application/octet-stream", headers={**acme, **headers}, **extra
+        )
+        assert response.status_code in (400, 411), response.content
 
 
 @pytest.mark.django_db

@@ -45,7 +45,7 @@ from apps.artifacts.storage import (
     store_blob,
 )
 from apps.lib.api import ApiError, api_view, json_body
-from apps.lib.validators import validate_sha256
+from apps.lib.validators import parse_whole_number, validate_sha256
 from apps.lineage.models import Run
 
 
@@ -250,21 +250,19 @@ def append_to_upload(request: HttpRequest, uid: str):
             "This upload goes straight to the store in parts: POST to the blob's resumable_url "
             "for where to send each.",
         )
-    length, offset = (
-        request.headers.get("Content-Length", ""),
-        request.headers.get("Upload-Offset", ""),
-    )
-    # ASCII digits only: str.isdigit() takes '²', which int() refuses.
-    if not (length.isascii() and length.isdigit()):
-        raise ApiError(411, "length_required", "Send Content-Length: the body's size.")
-    if not (offset.isascii() and offset.isdigit()):
+    try:
+        length = parse_whole_number(request.headers.get("Content-Length", ""), "Content-Length")
+    except ValidationError:
+        raise ApiError(411, "length_required", "Send Content-Length: the body's size.") from None
+    try:
+        offset = parse_whole_number(request.headers.get("Upload-Offset", ""), "Upload-Offset")
+    except ValidationError:
         raise ApiError(
             400,
             "invalid_offset",
             "Send Upload-Offset: the number of bytes the upload holds, as the POST to its "
             "resumable_url answers.",
-        )
-    offset, length = int(offset), int(length)
+        ) from None
     try:
         held = append_upload(upload, request, offset=offset, length=length)
     except ValidationError as error:

@@ -133,14 +133,13 @@ def _check_values(value: Any, where: str) -> None:
         raise ApiError(
             400,
             "out_of_range",
-            f"{where or 'The body'} is outside the integers a 64-bit column holds "
-            f"({INT64_MIN} to {INT64_MAX}).",
+            f"{where} is outside the integers a 64-bit column holds ({INT64_MIN} to {INT64_MAX}).",
         )
     elif isinstance(value, float) and not math.isfinite(value):
         raise ApiError(
             400,
             "non_finite",
-            f"{where or 'The body'} is {value}; NaN and infinities are not allowed.",
+            f"{where} is {value}; NaN and infinities are not allowed.",
         )
 
 
