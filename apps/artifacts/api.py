@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
 from apps.accounts.policy import Action, check
-from apps.artifacts.lookups import project_for
+from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.models import (
     ArtifactVersion,
     Blob,
@@ -282,9 +282,7 @@ def append_to_upload(request: HttpRequest, uid: str):
 @api_view("POST")
 def commit(request: HttpRequest, uid: str):
     """Phase three: check every blob, number the version, make it visible."""
-    version = get_object_or_404(
-        ArtifactVersion.objects.select_related("artifact__project__team"), uid=uid
-    )
+    version = version_for(request.user, uid)
     check(request.user, Action.WRITE_PROJECT, version)
     version = commit_version(actor=request.user, version=version)
     return JsonResponse(version_json(request, version))
