@@ -57,6 +57,9 @@ RETRY_ERRORS = (ConnectionError, TimeoutError, http.client.HTTPException)
 BACKOFF_SECONDS = 0.5
 BACKOFF_MAX_SECONDS = 30.0
 RETRY_AFTER_MAX_SECONDS = 60.0
+# How long a connection may stay silent (connecting, or between two reads or writes) before
+# the attempt counts as failed and is retried: a stalled server must not hang a training job.
+TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,7 @@ class Client:
         token: str | None = None,
         progress=None,
         retries: Retries | None = None,
+        timeout: float | None = None,
     ) -> None:
         saved = json.loads(CONFIG.read_text()) if CONFIG.exists() else {}
         self.url = (url or os.environ.get("REGISTRY_URL") or saved.get("url") or "").rstrip("/")
@@ -253,6 +257,7 @@ class Client:
             )
         self.show_progress = progress
         self.retries = retries or Retries.from_environment()
+        self.timeout = timeout or _positive("REGISTRY_TIMEOUT", float, TIMEOUT_SECONDS)
 
     # Transport
 
@@ -292,7 +297,7 @@ class Client:
         data = body() if callable(body) else body
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            return _opener.open(request)
+            return _opener.open(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             if error.code in (301, 302, 303, 307, 308) and error.headers.get("Location"):
                 target = urllib.parse.urljoin(url, error.headers["Location"])

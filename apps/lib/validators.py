@@ -51,6 +51,17 @@ def _require_text(value: str, what: str) -> str:
     return value
 
 
+def _refuse_dot_segment(value: str, what: str) -> None:
+    """`.` and `..` are path steps, not names: browsers, proxies and URL libraries fold them
+    away (even percent-encoded), so a URL holding one would reach something else."""
+    if value in (".", ".."):
+        raise ValidationError(
+            f"{what} {value!r} cannot be used: URLs read it as a step to the same or the parent "
+            "folder. Choose a name with at least one other character.",
+            code="dot_segment",
+        )
+
+
 def validate_registry_name(name: str) -> str:
     _require_text(name, "A registry name")
     if len(name) > REGISTRY_NAME_MAX:
@@ -88,6 +99,7 @@ def validate_collection_name(name: str) -> str:
             f"Collection name {name!r} may not contain '/', ':' or a line break.",
             code="invalid_character",
         )
+    _refuse_dot_segment(name, "Collection name")
     if name in RESERVED_COLLECTION_NAMES:
         raise ValidationError(
             f"{name!r} is reserved for the registry's own pages; choose another collection name.",
@@ -155,6 +167,7 @@ def _validate_artifact_word(value: str, what: str, limit: int) -> str:
             f"{what} {value!r} is invalid: use letters, digits, underscores, hyphens and dots.",
             code="invalid_character",
         )
+    _refuse_dot_segment(value, what)
     return value
 
 

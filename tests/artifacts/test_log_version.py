@@ -131,6 +131,8 @@ def test_it_refuses_bad_manifests(project, member, files, code):
         ({"name": "bad/name"}, "invalid_character"),
         ({"name": "x" * 129}, "too_long"),
         ({"artifact_type": "a:b"}, "invalid_character"),
+        ({"name": ".."}, "dot_segment"),
+        ({"artifact_type": "."}, "dot_segment"),
     ],
 )
 def test_it_refuses_bad_metadata_metrics_and_names(project, member, kwargs, code):

@@ -24,6 +24,7 @@ OUTAGE = {
 }
 FOUND = {"status": 200, "headers": {}, "body": {"path": "acme/model/m:v0", "files": []}}
 CLOSE = "close the connection without answering"
+STALL = "say nothing for a second and a half"
 
 
 class Script:
@@ -47,6 +48,9 @@ def server() -> Iterator[tuple[str, Script]]:
             body = self.rfile.read(length)
             script.requests.append((time.monotonic(), self.command, self.path, body))
             answer = script.next()
+            if answer == STALL:
+                time.sleep(1.5)
+                return
             if answer == CLOSE:
                 self.close_connection = True
                 self.connection.shutdown(socket.SHUT_RDWR)
@@ -71,8 +75,9 @@ def server() -> Iterator[tuple[str, Script]]:
     httpd.server_close()
 
 
-def client(url: str, **retries) -> Client:
-    return Client(url=url, token="reg_test", retries=Retries(**retries) if retries else None)
+def client(url: str, timeout: float | None = None, **retries) -> Client:
+    retries = Retries(**retries) if retries else None
+    return Client(url=url, token="reg_test", retries=retries, timeout=timeout)
 
 
 def test_it_waits_as_the_server_asks_then_succeeds(server):
@@ -160,4 +165,24 @@ def test_the_limits_come_from_the_environment(server, monkeypatch):
     assert len(script.requests) == 2
     monkeypatch.setenv("REGISTRY_RETRY_SECONDS", "soon")
     with pytest.raises(ValueError, match="REGISTRY_RETRY_SECONDS is 'soon'; set it to a number"):
+        client(url)
+
+
+def test_a_stalled_answer_times_out_and_is_tried_again(server):
+    url, script = server
+    script.answers = [STALL, FOUND]
+    started = time.monotonic()
+    assert client(url, timeout=0.5).resolve("acme/model/m:v0")["path"] == "acme/model/m:v0"
+    assert len(script.requests) == 2 and time.monotonic() - started < 1.5
+
+
+def test_the_timeout_comes_from_the_environment(server, monkeypatch):
+    url, script = server
+    script.answers = [STALL]
+    monkeypatch.setenv("REGISTRY_TIMEOUT", "0.3")
+    with pytest.raises(RegistryError) as caught:
+        client(url, attempts=2).resolve("acme/model/m:v0")
+    assert "timed out" in str(caught.value)
+    monkeypatch.setenv("REGISTRY_TIMEOUT", "never")
+    with pytest.raises(ValueError, match="REGISTRY_TIMEOUT is 'never'"):
         client(url)

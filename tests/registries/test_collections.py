@@ -40,6 +40,8 @@ def test_it_creates_a_collection_with_tags(models_registry, member):
         ("", "required"),
         ("a/b", "invalid_character"),
         ("a:b", "invalid_character"),
+        (".", "dot_segment"),
+        ("..", "dot_segment"),
         ("x" * 129, "too_long"),
     ],
 )
