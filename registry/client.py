@@ -7,6 +7,7 @@ import hashlib
 import http.client
 import itertools
 import json
+import logging
 import os
 import random
 import sys
@@ -28,6 +29,9 @@ from registry.streams import CHUNK_SIZE, copy_while_hashing, writing_behind
 # At most this many bytes of small files travel inside the manifest request (as base64), so that
 # logging them takes one request; the server takes JSON bodies of up to 1 MiB.
 INLINE_BYTES = 512 * 1024
+
+# Retries are said here as warnings: with no logging set up, Python prints them on stderr.
+log = logging.getLogger("registry")
 
 CONFIG = Path(os.environ.get("REGISTRY_CONFIG", Path.home() / ".config" / "registry.json"))
 
@@ -118,6 +122,12 @@ def _read_json(response: http.client.HTTPResponse) -> Any:
 
 def _discard(response: http.client.HTTPResponse) -> None:
     response.read()
+
+
+def _describe(cause: Exception) -> str:
+    if isinstance(cause, RegistryError):
+        return f"{cause.status} {cause.code}: {cause.message}"
+    return f"{type(cause).__name__}: {cause}"
 
 
 def _transient_cause(error: Exception) -> Exception | None:
@@ -319,6 +329,11 @@ class Client:
                 elapsed = time.monotonic() - started
                 if attempts >= self.retries.attempts or elapsed + wait > self.retries.seconds:
                     raise self._gave_up(method, url, attempts, elapsed, cause, wait) from error
+                log.warning(
+                    "%s %s: %s; trying again in %.1f s (attempt %d of %d).",
+                    method, self._shown(url), _describe(cause), wait, attempts + 1,
+                    self.retries.attempts,
+                )  # fmt: skip
                 time.sleep(wait)
 
     @staticmethod
@@ -333,13 +348,11 @@ class Client:
     def _gave_up(
         self, method: str, url: str, attempts: int, elapsed: float, cause: Exception, wait: float
     ) -> RegistryError:
-        # A presigned storage URL's query is its signature: it stays out of messages and logs.
-        shown = url if url.startswith(self.url + "/") else url.split("?", 1)[0]
         if isinstance(cause, RegistryError):
-            last = f"the last answer was {cause.status} {cause.code}: {cause.message}"
+            last = f"the last answer was {_describe(cause)}"
             advice = "The server is overloaded, restarting or cut off from its database"
         else:
-            last = f"the last error was {type(cause).__name__}: {cause}"
+            last = f"the last error was {_describe(cause)}"
             advice = f"Check that {self.url} is up and reachable from here"
         budget = (
             f"the next try (in {wait:.0f} s) would pass the limit of {self.retries.seconds:g} s"
@@ -349,10 +362,14 @@ class Client:
         return RegistryError(
             cause.status if isinstance(cause, RegistryError) else 0,
             cause.code if isinstance(cause, RegistryError) else "connection_failed",
-            f"{method} {shown} failed after {attempts} attempt(s) in {elapsed:.1f} s, and "
-            f"{budget}; {last}. {advice}: try again later, or allow more with REGISTRY_RETRIES "
+            f"{method} {self._shown(url)} failed after {attempts} attempt(s) in {elapsed:.1f} s, "
+            f"and {budget}; {last}. {advice}: try again later, or allow more with REGISTRY_RETRIES "
             "and REGISTRY_RETRY_SECONDS.",
         )
+
+    def _shown(self, url: str) -> str:
+        """`url` fit for messages: a presigned storage URL's query is its signature."""
+        return url if url.startswith(self.url + "/") else url.split("?", 1)[0]
 
     @staticmethod
     def _error(error: urllib.error.HTTPError) -> RegistryError:

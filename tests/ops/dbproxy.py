@@ -19,8 +19,8 @@ import pytest
 from django.db import connection
 
 MAX_CONNECTIONS = 8
-# A request waits this long for a pooled connection before answering 503; the settings' pool
-# waits psycopg_pool's default, 30 seconds, too long for a test.
+# A request waits this long for a pooled connection before answering 503; the settings' 5
+# seconds (DATABASE_POOL_TIMEOUT) are long for a test.
 POOL_TIMEOUT = 1
 
 
