@@ -22,44 +22,37 @@ ERROR_DESCRIPTIONS = {
     404: "Not found, or not visible",
     409: "Not possible in the current state",
     411: "Content-Length missing",
+    429: "Too many failed tokens from this address: wait as Retry-After says",
+    503: "The database does not answer for the moment: try again after Retry-After",
 }
+# Any endpoint may answer these: a token guesser is throttled, and the database may go away.
+EVERY_ENDPOINT_ERRORS = (429, 503)
 NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
 
 
-def _get(summary: str, description: str, parameters: list, schema: dict, errors=(401, 404)):
+def _responses(ok: str, schema: dict, errors) -> dict[str, Any]:
     responses: dict[str, Any] = {
-        "200": {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        ok: {"description": "OK", "content": {"application/json": {"schema": schema}}}
     }
-    for status in errors:
+    for status in (*errors, *EVERY_ENDPOINT_ERRORS):
         responses[str(status)] = {
             "description": ERROR_DESCRIPTIONS[status],
             "content": {"application/json": {"schema": ERROR}},
         }
-    return {
-        "get": {
-            "summary": summary,
-            "description": description,
-            "parameters": parameters,
-            "responses": responses,
-        }
-    }
+    return responses
+
+
+def _get(summary: str, description: str, parameters: list, schema: dict, errors=(401, 404)):
+    return _operation("get", summary, description, parameters, None, schema, errors=errors)
 
 
 def _operation(method: str, summary: str, description: str, parameters: list, body, schema,
                ok: str = "200", errors=(400, 401, 403, 404)) -> dict:  # fmt: skip
-    responses: dict[str, Any] = {
-        ok: {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    }
-    for status in errors:
-        responses[str(status)] = {
-            "description": ERROR_DESCRIPTIONS[status],
-            "content": {"application/json": {"schema": ERROR}},
-        }
     operation: dict[str, Any] = {
         "summary": summary,
         "description": description,
         "parameters": parameters,
-        "responses": responses,
+        "responses": _responses(ok, schema, errors),
     }
     if body is not None:
         operation["requestBody"] = {"required": True, "content": body}
