@@ -11,6 +11,7 @@ from django.urls import path
 from django.views.decorators.http import require_GET
 
 from apps.artifacts import api as artifacts_api
+from apps.lib import converters  # noqa: F401 (registers <version:…>)
 from apps.lineage import api as lineage_api
 from apps.registries import api as registries_api
 

@@ -1,11 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path, register_converter
+from django.urls import include, path
 
-from apps.lib.converters import VersionNumberConverter
 from registry_site import health, observability
-
-# Before the includes below, whose routes use it.
-register_converter(VersionNumberConverter, "version")
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

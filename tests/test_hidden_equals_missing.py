@@ -12,9 +12,11 @@ import uuid
 
 import pytest
 from django.test import Client
+from django.urls import resolve
 
 from apps.accounts.models import ApiToken, OrganizationRole
 from apps.lineage.services import start_run
+from registry_site.api import urlpatterns
 from tests.factories import (
     make_legacy_model,
     make_link,
@@ -191,3 +193,20 @@ def test_pages_hidden_answer_as_missing_ones(world, strangers, who):
                 for method in methods:
                     body = {} if method == "POST" else None
                     assert_alike(strangers[who], method, path, body, hidden, missing, api=False)
+
+
+# Routes that take nothing another user could own: the documents, content-addressed blobs and
+# the caller's own uploads (found by their uploader as well as their id).
+NAMES_NOTHING = {"api-openapi", "api-docs", "api-blob", "api-blob-uploads", "api-upload"}
+
+
+def test_every_api_route_is_probed_above():
+    """A new endpoint that takes a registry, collection, version, project or run must join the
+    lists above, so that it is held to the same rule."""
+    samples = {"{uid}": str(uuid.uuid4()), "{run}": "r"}
+    probed = {
+        resolve(with_ids(path, samples).split("?")[0]).url_name
+        for _, path, _ in [*REGISTRY_ENDPOINTS, *PROJECT_ENDPOINTS, *ID_ENDPOINTS]
+    }
+    probed.add("api-registries")  # in test_api_hidden_organizations_answer_as_missing_ones
+    assert {route.name for route in urlpatterns} - NAMES_NOTHING - probed == set()

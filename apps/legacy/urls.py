@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.legacy import migration_views, views
+from apps.lib import converters  # noqa: F401 (registers <version:…>)
 
 app_name = "legacy"
 

@@ -1,6 +1,9 @@
-"""URL path converters shared by every app's routes."""
+"""URL path converters shared by every app's routes: each URL module that uses one imports this
+module, which registers them, so no route depends on another module having been loaded first."""
 
 from __future__ import annotations
+
+from django.urls import register_converter
 
 
 class VersionNumberConverter:
@@ -14,3 +17,6 @@ class VersionNumberConverter:
 
     def to_url(self, value: int) -> str:
         return str(value)
+
+
+register_converter(VersionNumberConverter, "version")

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from apps.lib import converters  # noqa: F401 (registers <version:…>)
 from apps.registries import views
 
 app_name = "registries"
