@@ -165,9 +165,12 @@ def log_version(request: HttpRequest, org: str, team: str, project: str, artifac
 def upload_blob(request: HttpRequest, sha256: str):
     """Phase two: one blob's bytes, streamed and checked against its sha256 and size."""
     _check_digest(sha256)
+    # Asked first, so that only a caller whose own manifest names the blob hears whether the
+    # store holds it: no one can probe the store for a file they do not claim to have.
+    size = _expected_size(request, sha256)
     if Blob.objects.filter(sha256=sha256).exists():
         return JsonResponse({"sha256": sha256, "stored": True})
-    store_blob(request, sha256=sha256, size=_expected_size(request, sha256))
+    store_blob(request, sha256=sha256, size=size)
     return JsonResponse({"sha256": sha256, "stored": True}, status=201)
 
 
@@ -206,11 +209,10 @@ def start_upload(request: HttpRequest, sha256: str):
     """Begin a resumable upload of a large blob, or find the caller's unfinished one, and say
     what the store holds of it and where to send the rest."""
     _check_digest(sha256)
+    size = _expected_size(request, sha256)  # first, as in upload_blob
     if Blob.objects.filter(sha256=sha256).exists():
         return JsonResponse({"sha256": sha256, "stored": True})
-    state, created = open_upload(
-        actor=request.user, sha256=sha256, size=_expected_size(request, sha256)
-    )
+    state, created = open_upload(actor=request.user, sha256=sha256, size=size)
     return JsonResponse(upload_json(request, state), status=201 if created else 200)
 
 

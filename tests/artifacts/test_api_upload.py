@@ -275,7 +275,24 @@ def test_a_resumable_upload_takes_the_rest_from_the_offset_it_holds(
     put(client, auth, FILES["config.json"])
     done = client.post(f"/api/v1/versions/{body['id']}/commit/", headers=auth).json()
     assert done["state"] == "committed" and Blob.objects.filter(sha256=sha(data)).exists()
-    assert start_upload(client, auth, data).json() == {"sha256": sha(data), "stored": True}
+    # Committed: no pending version names it any more, so it is not the caller's to send.
+    assert start_upload(client, auth, data).json()["error"]["code"] == "not_expected"
+
+
+def test_nobody_can_probe_the_store_for_a_file_they_do_not_claim(client, project, auth):
+    """Asked without a manifest naming it, a stored blob answers as one never stored."""
+    begin(client, auth)
+    put(client, auth, FILES["config.json"])
+    stored, never = sha(FILES["config.json"]), sha(b"never stored")
+    ArtifactVersion.objects.all().delete()  # no pending manifest names either
+    answers = []
+    for digest in (stored, never):
+        upload = client.put(f"/api/v1/blobs/{digest}", b"x", headers=auth)
+        resumable = client.post(f"/api/v1/blobs/{digest}/uploads/", headers=auth)
+        answers.append([(r.status_code, r.json()) for r in (upload, resumable)])
+    assert Blob.objects.filter(sha256=stored).exists()
+    assert answers[0] == answers[1]
+    assert answers[0][0][1]["error"]["code"] == "not_expected"
 
 
 @pytest.mark.parametrize(
