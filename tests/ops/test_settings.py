@@ -93,9 +93,14 @@ def test_behind_the_proxy_https_is_recognised_and_forms_pass_csrf(db, settings, 
 
 def test_postgresql_gets_a_checked_pool_sized_for_the_threads():
     database = database_settings({"DATABASE_URL": POSTGRES, "WEB_THREADS": "6"})
-    assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 6}
+    assert database["OPTIONS"]["pool"] == {"min_size": 1, "max_size": 6, "timeout": 5.0}
     assert database["CONN_HEALTH_CHECKS"] is True  # Django then has the pool check each one
     assert database["CONN_MAX_AGE"] == 0
+
+
+def test_a_request_waits_for_a_pooled_connection_as_long_as_the_setting_says():
+    database = database_settings({"DATABASE_URL": POSTGRES, "DATABASE_POOL_TIMEOUT": "0.5"})
+    assert database["OPTIONS"]["pool"]["timeout"] == 0.5
 
 
 def test_conn_max_age_is_for_when_the_pool_is_off():
