@@ -10,11 +10,14 @@ The personas, all in organization `acme`:
 
 from __future__ import annotations
 
+import io
 import itertools
-from collections.abc import Iterator
+import signal
+from collections.abc import Callable, Iterator
 
 import boto3
 import pytest
+from django.core.management import call_command
 from moto.server import ThreadedMotoServer
 
 from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
@@ -131,3 +134,24 @@ def models_registry(organization) -> Registry:
 @pytest.fixture
 def datasets_registry(organization) -> Registry:
     return organization.registries.get(slug="dataset")
+
+
+@pytest.fixture
+def run_worker() -> Callable[[], None]:
+    """Run the database worker in this process until no task is ready, as `manage.py db_worker
+    --batch` does; the signal handlers it installs are put back afterwards, so that Ctrl-C still
+    stops the test run."""
+    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
+
+    def run() -> None:
+        saved = {number: signal.getsignal(number) for number in signals}
+        try:
+            call_command(
+                "db_worker", "--batch", "--no-startup-delay", "--no-reload",
+                verbosity=0, stdout=io.StringIO(),
+            )  # fmt: skip
+        finally:
+            for number, handler in saved.items():
+                signal.signal(number, handler)
+
+    return run

@@ -12,6 +12,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
+from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
 
 from apps.accounts.models import Organization
@@ -61,7 +62,7 @@ class RejectNulCharacters:
         return self.get_response(request)
 
 
-class DatabaseOutage:
+class DatabaseOutage(MiddlewareMixin):
     """While the database does not answer, the API answers its JSON error and pages a page of
     the product, both 503 with Retry-After, logged once as a warning: the outage is the
     operator's to see, not a bug of the code that met it.
@@ -72,12 +73,6 @@ class DatabaseOutage:
     reads the signed-in user (the session row, then the user's), so this middleware's
     `process_view`, listed before it, reads the user first.
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict
@@ -111,19 +106,13 @@ class DatabaseOutage:
         return response
 
 
-class RegistryUISwitch:
+class RegistryUISwitch(MiddlewareMixin):
     """With ENABLE_REGISTRY_UI off, `/` and every Registry page lead to the legacy Model Registry.
 
     Read per request, not at start-up, so tests can flip the setting. It acts once the URL is
     resolved and after LoginRequiredMiddleware, so anonymous visitors still go to sign in and
     the switch covers every view of the `registries` namespace, however its URLs change.
     """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(
         self, request: HttpRequest, view_func: Callable, view_args: tuple, view_kwargs: dict

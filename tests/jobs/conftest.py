@@ -3,9 +3,7 @@ test database, with short leases (worker_settings)."""
 
 from __future__ import annotations
 
-import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -75,25 +73,3 @@ def start_worker(tmp_path, fast_leases) -> Iterator[Callable[..., subprocess.Pop
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-@pytest.fixture
-def run_batch() -> Callable[[], None]:
-    """Run the leased worker in this process until no task is ready, as `--batch` does; the
-    signal handlers it installs are put back afterwards so Ctrl-C still stops the test run."""
-    from django.core.management import call_command
-
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-
-    def run() -> None:
-        saved = {number: signal.getsignal(number) for number in signals}
-        try:
-            call_command(
-                "db_worker", "--batch", "--no-startup-delay", "--no-reload",
-                verbosity=0, stdout=io.StringIO(),
-            )  # fmt: skip
-        finally:
-            for number, handler in saved.items():
-                signal.signal(number, handler)
-
-    return run

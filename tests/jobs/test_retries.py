@@ -28,40 +28,40 @@ def seconds_until(moment) -> float:
     return (moment - timezone.now()).total_seconds()
 
 
-def test_a_failing_task_runs_again_after_a_delay_that_doubles(tmp_path, retry_delay, run_batch):
+def test_a_failing_task_runs_again_after_a_delay_that_doubles(tmp_path, retry_delay, run_worker):
     retry_delay(30)
     path = str(tmp_path / "trace")
     fail_until.enqueue(path, 3)
-    run_batch()
+    run_worker()
     task = DBTaskResult.objects.get()
     assert task.status == "READY"
     assert len(task.worker_ids) == 1
     assert task.exception_class_path == "builtins.RuntimeError"
     assert "RuntimeError: attempt 1 failed" in task.traceback
     assert 28 < seconds_until(task.run_after) <= 30
-    run_batch()  # not due yet
+    run_worker()  # not due yet
     assert lines(path) == ["attempt"]
 
     DBTaskResult.objects.update(run_after=timezone.now())
-    run_batch()
+    run_worker()
     task.refresh_from_db()
     assert (task.status, len(task.worker_ids)) == ("READY", 2)
     assert 58 < seconds_until(task.run_after) <= 60
 
     DBTaskResult.objects.update(run_after=timezone.now())
-    run_batch()
+    run_worker()
     task.refresh_from_db()
     assert (task.status, task.return_value, len(task.worker_ids)) == ("SUCCESSFUL", 3, 3)
     assert not Path(path + ".failed").exists()
 
 
 def test_a_task_failing_every_attempt_is_failed_and_its_owner_told(
-    tmp_path, retry_delay, run_batch
+    tmp_path, retry_delay, run_worker
 ):
     retry_delay(0)
     path = str(tmp_path / "trace")
     fail_until.enqueue(path, 99)
-    run_batch()
+    run_worker()
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 3)
     assert task.finished_at is not None
@@ -71,12 +71,12 @@ def test_a_task_failing_every_attempt_is_failed_and_its_owner_told(
 
 
 def test_a_task_without_a_policy_gets_the_backends_attempts(
-    tmp_path, settings, retry_delay, run_batch
+    tmp_path, settings, retry_delay, run_worker
 ):
     retry_delay(0)
     settings.TASKS["default"]["OPTIONS"]["MAX_ATTEMPTS"] = 2
     append_line.enqueue(str(tmp_path / "missing-folder" / "trace"), "x")
-    run_batch()
+    run_worker()
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 2)
     assert task.exception_class_path == "builtins.FileNotFoundError"

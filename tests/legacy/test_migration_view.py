@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
-import signal
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -59,29 +56,6 @@ def legacy(team, member, team_admin) -> Team:
     make_legacy_registry(team, member, {"classifier": 3, "detector": 1})
     LegacyProtectedAlias.objects.create(team=team, name="production")
     return team
-
-
-@pytest.fixture
-def run_worker():
-    """Run the database worker until the queue is empty, as `manage.py db_worker --batch` does.
-
-    The command installs its own SIGINT/SIGTERM handlers; they are put back afterwards so
-    Ctrl-C still stops the test run.
-    """
-    signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
-
-    def run() -> None:
-        saved = {number: signal.getsignal(number) for number in signals}
-        try:
-            call_command(
-                "db_worker", "--batch", "--no-startup-delay", "--no-reload",
-                verbosity=0, stdout=io.StringIO(),
-            )  # fmt: skip
-        finally:
-            for number, handler in saved.items():
-                signal.signal(number, handler)
-
-    return run
 
 
 def status_of(team: Team) -> str:
