@@ -34,8 +34,9 @@ def settle_failed_attempt(
     db_task: DBTaskResult, *, error: type[BaseException], details: str, reason: str, delay: float
 ) -> bool:
     """After an attempt that did not succeed: ready to run again in `delay` seconds while
-    attempts remain, else failed and its policy's hook told `reason`. False if this attempt
-    was no longer the task's to settle (another worker had taken it up)."""
+    attempts remain (its policy's retry hook told why and when), else failed (its failure hook
+    told why). False if this attempt was no longer the task's to settle (another worker had
+    taken it up)."""
     policy = policy_for(db_task.task_path)
     limit = policy.max_attempts or job_settings(db_task.backend_name).max_attempts
     attempt = len(db_task.worker_ids)
@@ -58,25 +59,24 @@ def settle_failed_attempt(
         return False
     for name, value in changes.items():
         setattr(db_task, name, value)
+    said = f"{reason} (attempt {attempt} of {limit})"
     if again:
         log.warning(
             "Task id=%s path=%s attempt %d of %d did not finish (%s); running it again in %s s",
             db_task.id, db_task.task_path, attempt, limit, reason, delay,
         )  # fmt: skip
+        hook, told = policy.on_retry, (said, changes["run_after"])
     else:
         log.error(
             "Task id=%s path=%s failed on attempt %d of %d: %s",
             db_task.id, db_task.task_path, attempt, limit, reason,
         )  # fmt: skip
-        if policy.on_failure:
-            try:
-                policy.on_failure(
-                    db_task.args_kwargs["args"],
-                    db_task.args_kwargs["kwargs"],
-                    f"{reason} (attempt {attempt} of {limit})",
-                )
-            except Exception:
-                log.exception("The failure hook of task id=%s failed", db_task.id)
+        hook, told = policy.on_failure, (said,)
+    if hook:
+        try:
+            hook(db_task.args_kwargs["args"], db_task.args_kwargs["kwargs"], *told)
+        except Exception:
+            log.exception("The hook of task id=%s failed", db_task.id)
     return True
 
 

@@ -32,7 +32,19 @@ def _record_failure(args: list[Any], kwargs: dict[str, Any], reason: str) -> Non
     )
 
 
-@job_policy(max_attempts=3, on_failure=_record_failure)
+def _record_retry(args: list[Any], kwargs: dict[str, Any], reason: str, again_at) -> None:
+    """Between attempts the migration waits for the next: queued, saying why and until when."""
+    at = timezone.localtime(again_at).strftime("%H:%M:%S")
+    note = f"The last run stopped: {reason}. It runs again at {at}, resuming where it stopped."
+    try:
+        LegacyMigration.objects.filter(team_id=args[0]).exclude(status=MigrationStatus.DONE).update(
+            status=MigrationStatus.QUEUED, error=note, finished_at=None
+        )
+    except Exception:
+        log.exception("Could not record that the migration of team %s runs again", args[0])
+
+
+@job_policy(max_attempts=3, on_failure=_record_failure, on_retry=_record_retry)
 @task()
 def migrate_legacy_team(team_id: int, actor_id: int | None = None) -> dict[str, Any]:
     """Migrate the team's legacy registry as the admin who started it; a summary for the result."""

@@ -14,7 +14,7 @@ from django_tasks_db.models import DBTaskResult
 from apps.accounts.models import Team, TeamRole, User
 from apps.jobs.models import Worker
 from apps.legacy import services
-from apps.legacy.migration import migration_of
+from apps.legacy.migration import migrate_team, migration_of
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import Registry
@@ -414,6 +414,43 @@ def test_an_error_in_every_attempt_leaves_the_row_failed_with_the_reason(
         "start it again to resume."
     )
     assert "Try again" in client.get(TEAM, headers=HTMX).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_between_attempts_the_row_says_why_the_last_stopped_and_when_the_next_runs(
+    client, legacy, org_admin, run_worker, monkeypatch, settings
+):
+    settings.TASKS = {
+        "default": {**settings.TASKS["default"], "OPTIONS": {"RETRY_DELAY_SECONDS": 60}}
+    }
+    calls = []
+
+    def broken_once(team, **kwargs):
+        calls.append(team)
+        if len(calls) == 1:
+            raise RuntimeError("disk full")
+        return migrate_team(team, **kwargs)
+
+    monkeypatch.setattr("apps.legacy.tasks.migrate_team", broken_once)
+    client.force_login(org_admin)
+    client.post(TEAM)
+    run_worker()
+
+    migration = LegacyMigration.objects.get(team=legacy)
+    task = DBTaskResult.objects.get()
+    again_at = timezone.localtime(task.run_after).strftime("%H:%M:%S")
+    assert migration.status == MigrationStatus.QUEUED
+    note = (
+        "The last run stopped: RuntimeError: disk full (attempt 1 of 3). "
+        f"It runs again at {again_at}, resuming where it stopped."
+    )
+    assert migration.error == note
+    assert note in client.get(TEAM, headers=HTMX).content.decode()
+
+    DBTaskResult.objects.update(run_after=timezone.now())
+    run_worker()
+    migration.refresh_from_db()
+    assert (migration.status, migration.error) == (MigrationStatus.DONE, "")
 
 
 @pytest.mark.django_db(transaction=True)
