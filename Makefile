@@ -30,17 +30,19 @@ $(TEST_STAMP): pyproject.toml | $(VENV)/bin/python
 # a migration resumes when started again). SIGTERM, as a service manager sends, is passed on to
 # each the same way. If the server stops by itself, the workers are told to stop the same way.
 # If this shell is killed outright (SIGKILL passes nothing on), each worker sees its parent gone
-# and stops as on SIGTERM; a worker killed outright has its task taken up by another (apps/jobs).
+# and stops as on SIGTERM, and so does the server where Linux's setpriv can ask for that signal
+# (--pdeathsig); a worker killed outright has its task taken up by another (apps/jobs).
 # Everything runs in the background, so that the shell can pass signals on while it waits; a
 # background job starts deaf to Ctrl-C, which gunicorn and the workers hear anyway (they set
 # their own handlers) but runserver does not, so it is passed $(4) instead. No one gets a second
 # signal: it would cut a worker's task short, and can hang a gunicorn worker as it stops. No
 # autoreload for the workers: their reloader would kill them mid-task on Ctrl-C, so restart after
 # changing a task.
+PARENT_DEATH_SIGNAL := $(shell command -v setpriv >/dev/null 2>&1 && echo setpriv --pdeathsig TERM)
 define serve
 workers=; \
 for n in $$(seq $(3)); do $(1) $(PY) manage.py db_worker --no-reload & workers="$$workers $$!"; done; \
-$(1) $(2) & server=$$!; \
+$(1) $(PARENT_DEATH_SIGNAL) $(2) & server=$$!; \
 trap 'stopping=1; $(if $(4),kill -$(4) $$server 2>/dev/null)' INT; \
 trap 'stopping=1; kill -TERM $$server $$workers 2>/dev/null' TERM; \
 while kill -0 $$server 2>/dev/null; do wait $$server; status=$$?; done; \
