@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from apps.lineage.models import Run, RunInput, RunOutput
-from apps.registries import services, views
+from apps.registries import services
+from apps.registries.views import shared as views
 from tests.factories import make_link, make_project, make_team, make_version
 
 COL = "/orgs/acme/registry/model/classifier"

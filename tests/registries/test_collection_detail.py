@@ -61,7 +61,7 @@ def test_show_metrics_adds_sortable_columns(client, member, links):
 
 
 def test_versions_page_by_keyset(client, member, links, monkeypatch):
-    monkeypatch.setattr("apps.registries.views.LINKS_PER_PAGE", 2)
+    monkeypatch.setattr("apps.registries.views.collection.LINKS_PER_PAGE", 2)
     client.force_login(member)
     first = client.get(BASE, {"sort": "-metric:accuracy"})
     assert numbers(first) == [1, 2]

@@ -73,7 +73,7 @@ def test_it_counts_live_versions(client, member, project, models_registry):
 
 
 def test_keyset_pages_cover_every_collection_once(client, member, models_registry, monkeypatch):
-    monkeypatch.setattr("apps.registries.views.COLLECTIONS_PER_PAGE", 4)
+    monkeypatch.setattr("apps.registries.views.registry.COLLECTIONS_PER_PAGE", 4)
     Collection.objects.bulk_create(
         Collection(registry=models_registry, name=f"c{n:02}", artifact_type="model")
         for n in range(10)

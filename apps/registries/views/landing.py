@@ -1,0 +1,160 @@
+"""The landing page of an organization's Registry: registries, search, stars, creation."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from apps.accounts.models import Organization
+from apps.accounts.policy import (
+    Action,
+    can,
+    check,
+    visible_projects,
+    visible_registries,
+    visible_teams,
+)
+from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
+from apps.registries import services
+from apps.registries.forms import RegistryForm, SearchForm, add_service_error
+from apps.registries.lookups import organization_for, registry_for
+from apps.registries.models import Alias, Collection, Link, Star
+from apps.registries.views.shared import is_fragment_request
+
+SEARCH_LIMIT = 20
+
+
+def _search(registries, query: str) -> dict:
+    """Registries, collections, aliases and tags by name, among what the user may see."""
+    collections = Collection.objects.filter(registry__in=registries).select_related("registry")
+    links = Link.objects.live().filter(collection__registry__in=registries)
+    return {
+        "registries": registries.filter(name__icontains=query)[:SEARCH_LIMIT],
+        "collections": collections.filter(
+            Q(name__icontains=query) | Q(tags__name__icontains=query)
+        ).distinct()[:SEARCH_LIMIT],
+        "aliases": Alias.objects.filter(collection__registry__in=registries, name__icontains=query)
+        .select_related("link", "collection__registry")
+        .order_by("collection__name", "name")[:SEARCH_LIMIT],
+        "tagged_versions": links.filter(
+            Q(version__tags__name__icontains=query) | Q(tags__name__icontains=query)
+        )
+        .select_related("collection__registry")
+        .distinct()[:SEARCH_LIMIT],
+    }
+
+
+PROJECTS_ON_LANDING = 20
+# After the last of a user's teams is migrated, the banner says where models went for this long,
+# then leaves the landing page: by then old bookmarks and paths have been followed or fixed.
+LEGACY_NOTE_DAYS = 30
+
+
+def _legacy_banner(request: HttpRequest, organization: Organization) -> dict | None:
+    """What the legacy Model Registry banner says to this user, or None for no banner."""
+    teams = visible_teams(request.user, organization)
+    counts = LegacyRegisteredModel.objects.filter(team__in=teams).aggregate(
+        total=Count("pk"),
+        waiting=Count("pk", filter=Q(migrated_at__isnull=True)),
+        last_migrated=Max("migrated_at"),
+    )
+    if not counts["total"]:
+        return None
+    if counts["waiting"]:
+        waiting_teams = teams.filter(legacy_models__migrated_at__isnull=True).distinct()
+        return {
+            "waiting": counts["waiting"],
+            "can_migrate": any(
+                can(request.user, Action.MIGRATE_LEGACY, team) for team in waiting_teams[:20]
+            ),
+        }
+    if counts["last_migrated"] < timezone.now() - timedelta(days=LEGACY_NOTE_DAYS):
+        return None
+    migrated_to = LegacyMigration.objects.filter(team__in=teams).values("registry_id")
+    return {
+        "total": counts["total"],
+        "registries": visible_registries(request.user, organization)
+        .filter(pk__in=migrated_to)
+        .order_by("name")[:10],
+    }
+
+
+def _landing_context(request: HttpRequest, organization: Organization) -> dict:
+    visible = visible_registries(request.user, organization)
+    registries = list(visible.for_landing_page().annotate(collection_count=Count("collections")))
+    starred_ids = set(
+        Star.objects.filter(user=request.user, registry__organization=organization).values_list(
+            "registry_id", flat=True
+        )
+    )
+    for registry in registries:
+        registry.is_starred = registry.pk in starred_ids
+    search = SearchForm(request.GET)
+    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
+    return {
+        "organization": organization,
+        "starred": [r for r in registries if r.is_starred],
+        "core": [r for r in registries if r.is_core and not r.is_starred],
+        "custom": [r for r in registries if not r.is_core and not r.is_starred],
+        "recent": Collection.objects.filter(registry__in=visible)
+        .select_related("registry")
+        .order_by("-updated_at")[:8],
+        "search": search,
+        "query": query,
+        "results": _search(visible, query) if query else None,
+        "can_create_registry": can(request.user, Action.CREATE_REGISTRY, organization),
+        "can_view_audit_log": can(request.user, Action.VIEW_AUDIT_LOG, organization),
+        "projects": visible_projects(request.user, organization)
+        .select_related("team")
+        .order_by("team__slug", "name")[:PROJECTS_ON_LANDING],
+        "legacy": _legacy_banner(request, organization),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
+def landing(request: HttpRequest, org: str) -> HttpResponse:
+    """Starred registries first, then core and custom ones; search; create a registry (POST)."""
+    organization = organization_for(request.user, org)
+    form = RegistryForm()
+    if request.method == "POST":
+        check(request.user, Action.CREATE_REGISTRY, organization)
+        form = RegistryForm(request.POST)
+        if form.is_valid():
+            try:
+                registry = services.create_registry(
+                    actor=request.user, organization=organization, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_service_error(form, error, "name")
+            else:
+                messages.success(request, f"Created registry {registry.name}.")
+                return redirect("registries:registry", org=org, registry=registry.slug)
+    context = _landing_context(request, organization)
+    context["registry_form"] = form
+    template = "registries/landing.html"
+    if request.method == "GET" and is_fragment_request(request):
+        template += "#search-results" if "q" in request.GET else "#registry-list"
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@require_POST
+def registry_star(request: HttpRequest, org: str, registry: str) -> HttpResponse:
+    """Star (starred=true) or unstar (starred=false) a registry for the signed-in user."""
+    target = registry_for(request.user, org, registry)
+    if request.POST.get("starred") == "true":
+        services.star(actor=request.user, registry=target)
+    else:
+        services.unstar(actor=request.user, registry=target)
+    if request.htmx:
+        context = _landing_context(request, target.organization)
+        return render(request, "registries/landing.html#registry-list", context)
+    return redirect("registries:landing", org=org)

@@ -1,0 +1,52 @@
+"""Helpers that several of the Registry pages share."""
+
+from __future__ import annotations
+
+from django.db.models import FloatField
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
+from django.http import HttpRequest
+from django.urls import reverse
+
+from apps.lib.pagination import keyset_page
+from apps.registries.models import Collection
+
+
+def next_page_query(request: HttpRequest, cursor: str | None) -> str | None:
+    """This page's query string with the cursor of the next page, or None on the last page."""
+    if not cursor:
+        return None
+    params = request.GET.copy()
+    params["cursor"] = cursor
+    return params.urlencode()
+
+
+def is_fragment_request(request: HttpRequest) -> bool:
+    return bool(request.htmx) and not request.htmx.history_restore_request
+
+
+def collection_url(collection: Collection) -> str:
+    registry = collection.registry
+    return reverse(
+        "registries:collection",
+        kwargs={
+            "org": registry.organization.slug,
+            "registry": registry.slug,
+            "collection": collection.name,
+        },
+    )
+
+
+def metric_value(name: str) -> Cast:
+    """A link's version's value of one metric, as a number (NULL where it has none)."""
+    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
+
+
+HISTORY_PER_PAGE = 50
+
+
+def history_page(request: HttpRequest, events):
+    return keyset_page(
+        events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
+        size=HISTORY_PER_PAGE,
+    )  # fmt: skip
