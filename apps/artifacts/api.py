@@ -45,8 +45,44 @@ from apps.artifacts.storage import (
     store_blob,
 )
 from apps.lib.api import ApiError, api_view, json_body
+from apps.lib.openapi import BINARY, Operation, Schema, json_content
 from apps.lib.validators import parse_whole_number, validate_sha256
 from apps.lineage.models import Run
+
+VERSION = Schema(
+    "Version",
+    {
+        "type": "object",
+        "description": "A logged version, pending until committed.",
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "artifact": {"type": "string"},
+            "type": {"type": "string"},
+            "state": {"enum": ["pending", "committed"]},
+            "version": {"type": ["string", "null"]},
+            "digest": {"type": ["string", "null"]},
+            "size": {"type": "integer"},
+            "file_count": {"type": "integer"},
+            "missing": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "sha256": {"type": "string"},
+                        "size": {"type": "integer"},
+                        "upload_url": {"type": "string"},
+                        "upload_headers": {"type": "object"},
+                        "resumable_url": {
+                            "type": "string",
+                            "description": "Large files only: where to begin or resume "
+                            "a resumable upload.",
+                        },
+                    },
+                },
+            },
+        },
+    },
+)
 
 
 def version_json(request: HttpRequest, version: ArtifactVersion, missing=()) -> dict[str, Any]:
@@ -83,6 +119,36 @@ def _upload_target(request: HttpRequest, spec) -> dict[str, Any]:
 
 
 REQUIRED_FILE_KEYS = frozenset({"path", "sha256", "size"})
+BYTES = {"application/octet-stream": {"schema": BINARY}}  # a body streamed as it is
+MANIFEST = {
+    "type": "object",
+    "required": ["type", "files"],
+    "properties": {
+        "type": {"type": "string"},
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["path", "sha256", "size"],
+                "properties": {
+                    "path": {"type": "string"},
+                    "sha256": {"type": "string"},
+                    "size": {"type": "integer", "minimum": 0},
+                    "content": {
+                        "type": "string",
+                        "contentEncoding": "base64",
+                        "description": "The file's bytes, for small files (the body is at most "
+                        "1 MiB).",
+                    },
+                },
+            },
+        },
+        "description": {"type": "string"},
+        "metadata": {"type": "object"},
+        "metrics": {"type": "object"},
+        "run": {"type": "string"},
+    },
+}
 
 
 def manifest(data: dict[str, Any]) -> tuple[list[FileSpec], dict[str, bytes]]:
@@ -141,11 +207,20 @@ def log_details(project: Project, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Log a version: send the manifest",
+        "Phase one. Answers 201 with the blobs to upload, or 200 with the latest version when "
+        "the content is identical to it. The same manifest again resumes the upload. Files "
+        "sent inline (`content`, base64) are stored at once: when nothing is left to upload, "
+        "the version is committed in this one request.",
+        body=json_content(MANIFEST),
+        response=VERSION,
+        status=201,
+        errors=(400, 401, 403, 404),
+    )
+)
 def log_version(request: HttpRequest, org: str, team: str, project: str, artifact: str):
-    """The manifest, and the bytes of small files inline if the client likes. Answers 201 with
-    what is left to upload: nothing when every file came inline or is stored already, and the
-    version is then committed. Answers 200 when the content is the latest version's."""
     found = project_for(request.user, org, team, project)
     data = json_body(request)
     files, contents = manifest(data)
@@ -161,9 +236,18 @@ def log_version(request: HttpRequest, org: str, team: str, project: str, artifac
     return JsonResponse(version_json(request, pending.version, pending.missing), status=status)
 
 
-@api_view("PUT")
+@api_view(
+    put=Operation(
+        "Upload a blob",
+        "Phase two: the bytes of one missing file, checked against sha256 and size as they "
+        "arrive; a mismatch stores nothing.",
+        body=BYTES,
+        response={"type": "object"},
+        status=201,
+        errors=(400, 401, 404, 411),
+    )
+)
 def upload_blob(request: HttpRequest, sha256: str):
-    """Phase two: one blob's bytes, streamed and checked against its sha256 and size."""
     _check_digest(sha256)
     # Asked first, so that only a caller whose own manifest names the blob hears whether the
     # store holds it: no one can probe the store for a file they do not claim to have.
@@ -204,10 +288,45 @@ def _expected_size(request: HttpRequest, sha256: str) -> int:
     return expected_size
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Begin or resume a resumable upload",
+        "For a large file (its manifest entry has a `resumable_url`): begins the caller's "
+        "upload of the blob, or finds the unfinished one, and answers what the store holds "
+        "and where to send the rest. On the local folder: `offset`, the bytes held, and "
+        "`url`, where to PATCH the bytes from there. On S3: `part_size` and the `parts` "
+        "still missing, each with a presigned `url` to PUT its bytes to (part n starts at "
+        "byte (n - 1) * part_size). `stored` is true when the blob is stored already. The "
+        "upload becomes the blob at commit, once its size and sha256 check out; one that "
+        "does not match is dropped, to be sent again.",
+        response={
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "sha256": {"type": "string"},
+                "size": {"type": "integer"},
+                "stored": {"type": "boolean"},
+                "offset": {"type": "integer"},
+                "url": {"type": "string"},
+                "part_size": {"type": "integer"},
+                "parts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "number": {"type": "integer", "minimum": 1},
+                            "url": {"type": "string"},
+                            "headers": {"type": "object"},
+                        },
+                    },
+                },
+            },
+        },
+        status=201,
+        errors=(400, 401, 404),
+    )
+)
 def start_upload(request: HttpRequest, sha256: str):
-    """Begin a resumable upload of a large blob, or find the caller's unfinished one, and say
-    what the store holds of it and where to send the rest."""
     _check_digest(sha256)
     size = _expected_size(request, sha256)  # first, as in upload_blob
     if Blob.objects.filter(sha256=sha256).exists():
@@ -241,9 +360,34 @@ def upload_json(request: HttpRequest, state: UploadState) -> dict[str, Any]:
     return found
 
 
-@api_view("PATCH")
+@api_view(
+    patch=Operation(
+        "Send the rest of a resumable upload",
+        "Local folder only: the bytes from `Upload-Offset` (the offset the upload holds) on. "
+        "Whatever arrives is kept, even when the connection is cut, so a later attempt asks "
+        "where the upload stands and resumes there. 409 `offset_mismatch` when the offset "
+        "is not the one held, 409 `upload_busy` while another request sends to it.",
+        parameters=(
+            {
+                "name": "Upload-Offset",
+                "in": "header",
+                "required": True,
+                "schema": {"type": "integer", "minimum": 0},
+            },
+        ),
+        body=BYTES,
+        response={
+            "type": "object",
+            "properties": {
+                "id": {"type": "string", "format": "uuid"},
+                "offset": {"type": "integer"},
+                "size": {"type": "integer"},
+            },
+        },
+        errors=(400, 401, 404, 409, 411),
+    )
+)
 def append_to_upload(request: HttpRequest, uid: str):
-    """The next bytes of a resumable upload on the local folder, from `Upload-Offset` on."""
     upload = get_object_or_404(BlobUpload, uid=uid, created_by=request.user)
     if upload.s3_upload_id:
         raise ApiError(
@@ -281,9 +425,15 @@ def append_to_upload(request: HttpRequest, uid: str):
     return JsonResponse({"id": str(upload.uid), "offset": held, "size": upload.size})
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Commit a version",
+        "Phase three: every blob checked, the version numbered and made visible.",
+        response=VERSION,
+        errors=(400, 401, 403, 404),
+    )
+)
 def commit(request: HttpRequest, uid: str):
-    """Phase three: check every blob, number the version, make it visible."""
     version = version_for(request.user, uid)
     check(request.user, Action.WRITE_PROJECT, version)
     version = commit_version(actor=request.user, version=version)

@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.models import ApiToken, hash_token
 from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_left
+from apps.lib.openapi import Operation
 from apps.lib.validators import INT64_MAX, INT64_MIN, parse_whole_number
 
 MAX_JSON_BODY = 1024 * 1024
@@ -155,8 +156,12 @@ def int_param(request: HttpRequest, name: str, *, default: int, minimum: int = 0
         raise ApiError(400, f"invalid_{name}", error.messages[0]) from None
 
 
-def api_view(*methods: str) -> Callable:
-    """Make a view a JSON endpoint: token sign-in, allowed methods, errors as JSON."""
+def api_view(**operations: Operation) -> Callable:
+    """Make a view a JSON endpoint: token sign-in, errors as JSON, and the methods described,
+    one Operation each (`get=Operation(...)`), for the OpenAPI document: no other is allowed."""
+    if not operations:
+        raise TypeError("Describe each method the endpoint answers: api_view(get=Operation(...)).")
+    methods = [method.upper() for method in operations]
 
     def decorate(view: Callable) -> Callable:
         @csrf_exempt  # bearer tokens, not cookies: there is no session to forge requests with
@@ -181,6 +186,7 @@ def api_view(*methods: str) -> Callable:
             except ValidationError as error:
                 return error_response(400, error.code or "invalid", " ".join(error.messages))
 
+        endpoint.operations = operations  # read by the OpenAPI document
         return endpoint
 
     return decorate

@@ -10,9 +10,27 @@ from django.shortcuts import get_object_or_404
 from apps.accounts.policy import Action, check
 from apps.artifacts.lookups import project_for
 from apps.lib.api import ApiError, api_view, json_body
+from apps.lib.openapi import Operation, Schema, json_content
 from apps.lineage.models import Run
 from apps.lineage.services import finish_run, record_input, start_run
 from apps.registries.api import resolve_linked
+
+RUN = Schema(
+    "Run",
+    {
+        "type": "object",
+        "properties": {
+            "id": {"type": "string"},
+            "name": {"type": "string"},
+            "job_type": {"type": "string"},
+            "state": {"enum": ["running", "finished", "failed", "crashed"]},
+            "config": {"type": "object"},
+            "summary": {"type": "object"},
+            "started_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+)
 
 
 def run_json(run: Run) -> dict[str, Any]:
@@ -35,7 +53,26 @@ def _object(data: dict[str, Any], key: str) -> dict | None:
     return value
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Start a run",
+        "A run in a project; its id names it in later calls.",
+        body=json_content(
+            {
+                "type": "object",
+                "required": ["name"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "job_type": {"type": "string"},
+                    "config": {"type": "object"},
+                },
+            }
+        ),
+        response=RUN,
+        status=201,
+        errors=(400, 401, 403, 404),
+    )
+)
 def runs(request: HttpRequest, org: str, team: str, project: str) -> JsonResponse:
     found = project_for(request.user, org, team, project)
     data = json_body(request)
@@ -56,7 +93,23 @@ def _run(request: HttpRequest, org: str, team: str, project: str, run_id: str) -
     )
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Finish a run",
+        "Mark the run finished, failed or crashed, with summary metrics.",
+        body=json_content(
+            {
+                "type": "object",
+                "properties": {
+                    "state": {"enum": ["finished", "failed", "crashed"]},
+                    "summary": {"type": "object"},
+                },
+            }
+        ),
+        response=RUN,
+        errors=(400, 401, 403, 404),
+    )
+)
 def finish(request: HttpRequest, org: str, team: str, project: str, run_id: str):
     run = _run(request, org, team, project, run_id)
     data = json_body(request)
@@ -69,9 +122,20 @@ def finish(request: HttpRequest, org: str, team: str, project: str, run_id: str)
     return JsonResponse(run_json(run))
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Record a run's input",
+        "The run used the linked version at `path` (needs the viewer role or above). A "
+        "migrated legacy Model Registry path is followed as `/resolve/` follows it.",
+        body=json_content(
+            {"type": "object", "required": ["path"], "properties": {"path": {"type": "string"}}}
+        ),
+        response={"type": "object"},
+        status=201,
+        errors=(400, 401, 403, 404, 409),
+    )
+)
 def inputs(request: HttpRequest, org: str, team: str, project: str, run_id: str):
-    """Record that the run used the linked version at `path`; viewers and above may."""
     run = _run(request, org, team, project, run_id)
     path = str(json_body(request).get("path", ""))
     link, _ = resolve_linked(request, path)

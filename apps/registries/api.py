@@ -10,12 +10,13 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from apps.accounts.policy import Action, check, not_found, visible_registries
-from apps.artifacts.api import log_details, manifest, version_json
+from apps.artifacts.api import MANIFEST, log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
 from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, int_param, json_body
+from apps.lib.openapi import BINARY, Operation, Schema, json_content
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
@@ -24,10 +25,37 @@ from apps.registries.paths import resolve_path
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
+PAGE_PARAMETERS = (
+    {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "From `next`."},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
+    },
+)
+NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
 
 
 def _page_size(request: HttpRequest) -> int:
     return int_param(request, "limit", default=PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
+
+
+REGISTRY = Schema(
+    "Registry",
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "slug": {"type": "string"},
+            "path": {"type": "string"},
+            "description": {"type": "string"},
+            "core": {"type": "boolean"},
+            "visibility": {"enum": ["organization", "restricted"]},
+            "accepted_types": {"type": ["array", "null"], "items": {"type": "string"}},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+)
 
 
 def registry_json(registry: Registry) -> dict[str, Any]:
@@ -41,6 +69,23 @@ def registry_json(registry: Registry) -> dict[str, Any]:
         "accepted_types": None if registry.accepts_all_types else registry.accepted_type_names(),
         "created_at": registry.created_at.isoformat(),
     }
+
+
+COLLECTION = Schema(
+    "Collection",
+    {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string"},
+            "path": {"type": "string"},
+            "type": {"type": "string"},
+            "description": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "created_at": {"type": "string", "format": "date-time"},
+            "updated_at": {"type": "string", "format": "date-time"},
+        },
+    },
+)
 
 
 def collections_json(registry: Registry, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -63,6 +108,41 @@ def collection_json(collection: Collection) -> dict[str, Any]:
     """One collection, read afresh (after a change, say)."""
     rows = list(Collection.objects.filter(pk=collection.pk).described())
     return collections_json(collection.registry, rows)[0]
+
+
+LINKED_VERSION = Schema(
+    "LinkedVersion",
+    {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string", "example": "acme/model/classifier:v3"},
+            "version": {"type": "string", "example": "v3"},
+            "aliases": {"type": "array", "items": {"type": "string"}},
+            "source": {"type": "string", "description": "team/project/artifact:vN"},
+            "type": {"type": "string"},
+            "digest": {"type": "string"},
+            "size": {"type": "integer"},
+            "file_count": {"type": "integer"},
+            "description": {"type": "string"},
+            "metadata": {"type": "object"},
+            "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "linked_at": {"type": "string", "format": "date-time"},
+            "linked_by": {"type": ["string", "null"]},
+            "files": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "path": {"type": "string"},
+                        "size": {"type": "integer"},
+                        "sha256": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+)
 
 
 def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -101,16 +181,32 @@ def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
     return links_json(list(Link.objects.filter(pk=link.pk).described(with_files=with_files)))[0]
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "List registries",
+        "The organization's registries the caller may see.",
+        response={
+            "type": "object",
+            "properties": {"registries": {"type": "array", "items": REGISTRY}},
+        },
+        errors=(401, 404),
+    )
+)
 def registries(request: HttpRequest, org: str) -> JsonResponse:
-    """The registries of an organization the caller may see."""
     organization = organization_for(request.user, org)
     found = visible_registries(request.user, organization).for_landing_page()
     found = found.select_related("organization")
     return JsonResponse({"registries": [registry_json(r) for r in found]})
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "Get a registry",
+        "One registry, with its number of collections.",
+        response=REGISTRY,
+        errors=(401, 404),
+    )
+)
 def registry(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     found = registry_for(request.user, org, registry)
     data = registry_json(found)
@@ -118,9 +214,19 @@ def registry(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     return JsonResponse(data)
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "List collections",
+        "A registry's collections by name; follow `next` for more.",
+        parameters=PAGE_PARAMETERS,
+        response={
+            "type": "object",
+            "properties": {"collections": {"type": "array", "items": COLLECTION}, "next": NEXT},
+        },
+        errors=(400, 401, 404),
+    )
+)
 def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
-    """A registry's collections by name, a page at a time (follow `next`)."""
     found = registry_for(request.user, org, registry)
     page = keyset_page(
         found.collections.described(),
@@ -134,9 +240,23 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     )
 
 
-@api_view("GET", "PATCH")
+@api_view(
+    get=Operation("Get a collection", "One collection.", response=COLLECTION, errors=(401, 404)),
+    patch=Operation(
+        "Change a collection's description",
+        "The Markdown card of the collection.",
+        body=json_content(
+            {
+                "type": "object",
+                "required": ["description"],
+                "properties": {"description": {"type": "string"}},
+            }
+        ),
+        response=COLLECTION,
+        errors=(400, 401, 403, 404),
+    ),
+)
 def collection(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    """A collection; PATCH {"description": …} changes its Markdown card."""
     found = collection_for(request.user, org, registry, collection)
     if request.method == "PATCH":
         description = json_body(request).get("description")
@@ -148,13 +268,50 @@ def collection(request: HttpRequest, org: str, registry: str, collection: str) -
     return JsonResponse(collection_json(found))
 
 
-@api_view("GET", "POST")
+@api_view(
+    get=Operation(
+        "List linked versions",
+        "A collection's linked versions, newest first; follow `next` for more.",
+        parameters=PAGE_PARAMETERS,
+        response={
+            "type": "object",
+            "properties": {"versions": {"type": "array", "items": LINKED_VERSION}, "next": NEXT},
+        },
+        errors=(400, 401, 404),
+    ),
+    post=Operation(
+        "Link a version, or log one and link it",
+        "Point the collection at a logged version (its `id`), creating the collection if it is "
+        "missing; linking the same version again adds the new aliases (200 instead of 201). "
+        "Or send `log`, a manifest with its project and name, to log and link in one request "
+        "when every file comes inline or is stored already: all or nothing, answered with the "
+        "version and its `link` (201, or 200 if this content was linked already). If files are "
+        "still missing, the version stays pending and unlinked (202): upload them, commit, then "
+        "link by id.",
+        body=json_content(
+            {
+                "type": "object",
+                "properties": {
+                    "version": {"type": "string", "format": "uuid"},
+                    "log": {
+                        **MANIFEST,
+                        "required": ["project", "name", *MANIFEST["required"]],
+                        "properties": {
+                            "project": {"type": "string", "example": "acme/ml/mnist"},
+                            "name": {"type": "string"},
+                            **MANIFEST["properties"],
+                        },
+                    },
+                    "aliases": {"type": "array", "items": {"type": "string"}},
+                },
+            }
+        ),
+        response=LINKED_VERSION,
+        status=201,
+        errors=(400, 401, 403, 404),
+    ),
+)
 def versions(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    """GET: linked versions, newest first, a page at a time (follow `next`).
-
-    POST {"version": <id of a logged version>, "aliases": [...]}: link it, creating the
-    collection if needed; linking it again returns the same link with the aliases added.
-    """
     if request.method == "POST":
         return _link(request, org, registry, collection)
     found = collection_for(request.user, org, registry, collection)
@@ -179,10 +336,28 @@ def resolve_linked(request: HttpRequest, path: str) -> tuple[Link, LegacyPath | 
         raise ApiError(409, "not_migrated", str(error)) from None
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "Resolve a path",
+        "The linked version at `<org>/<registry>/<collection>:<vN or alias>`, with its files. "
+        "A legacy Model Registry path, `[<org>/]<team>/model-registry/<model>:<vN or alias>`, "
+        "leads to the collection its registered model was migrated to (same numbers and "
+        "aliases) and the answer adds `redirected_from`; 409 `not_migrated` while the model "
+        "is still only in its team's legacy registry.",
+        parameters=(
+            {
+                "name": "path",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string"},
+                "example": "acme/model/classifier:production",
+            },
+        ),
+        response=LINKED_VERSION,
+        errors=(400, 401, 404, 409),
+    )
+)
 def resolve(request: HttpRequest) -> JsonResponse:
-    """The linked version a path names, with its file manifest; legacy Model Registry paths
-    lead to the collection their registered model was migrated to."""
     path = request.GET.get("path", "")
     if not path:
         raise ApiError(
@@ -269,11 +444,36 @@ def _project_path(path: Any) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-@api_view("GET", "PATCH", "DELETE")
+@api_view(
+    get=Operation(
+        "Get a linked version",
+        "One linked version with its files.",
+        response=LINKED_VERSION,
+        errors=(401, 404),
+    ),
+    patch=Operation(
+        "Change a version's description or metadata",
+        "They belong to the source version, so every link shows the change.",
+        body=json_content(
+            {
+                "type": "object",
+                "properties": {"description": {"type": "string"}, "metadata": {"type": "object"}},
+                "additionalProperties": False,
+            }
+        ),
+        response=LINKED_VERSION,
+        errors=(400, 401, 403, 404),
+    ),
+    delete=Operation(
+        "Unlink",
+        "Take the version out of the collection; the source version stays.",
+        response={"type": "object"},
+        errors=(400, 401, 403, 404),
+    ),
+)
 def linked_version(
     request: HttpRequest, org: str, registry: str, collection: str, number: int
 ) -> JsonResponse:
-    """GET one linked version with its files; PATCH its description or metadata; DELETE unlinks."""
     if request.method == "GET":
         return JsonResponse(_read_linked(request, org, registry, collection, number))
     link = link_for(request.user, org, registry, collection, number)
@@ -310,9 +510,18 @@ def _read_linked(request: HttpRequest, org: str, registry: str, collection: str,
     return links_json(rows)[0]
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Set an alias",
+        "Put an alias on this version, moving it from the version that held it.",
+        body=json_content(
+            {"type": "object", "required": ["alias"], "properties": {"alias": {"type": "string"}}}
+        ),
+        response=LINKED_VERSION,
+        errors=(400, 401, 403, 404),
+    )
+)
 def aliases(request: HttpRequest, org: str, registry: str, collection: str, number: int):
-    """Put an alias on this version, moving it from whichever version held it."""
     link = link_for(request.user, org, registry, collection, number)
     alias = json_body(request).get("alias")
     if not isinstance(alias, str):
@@ -321,16 +530,36 @@ def aliases(request: HttpRequest, org: str, registry: str, collection: str, numb
     return JsonResponse(link_json(link))
 
 
-@api_view("DELETE")
+@api_view(
+    delete=Operation(
+        "Remove an alias",
+        "`latest` cannot be removed; protected aliases need a registry admin.",
+        response=LINKED_VERSION,
+        errors=(400, 401, 403, 404),
+    )
+)
 def alias(request: HttpRequest, org: str, registry: str, collection: str, number: int, alias: str):
     link = link_for(request.user, org, registry, collection, number)
     services.remove_alias(actor=request.user, link=link, name=alias)
     return JsonResponse(link_json(link))
 
 
-@api_view("POST")
+@api_view(
+    post=Operation(
+        "Add tags",
+        "Tags live on the source version and show through every link.",
+        body=json_content(
+            {
+                "type": "object",
+                "required": ["tags"],
+                "properties": {"tags": {"type": "array", "items": {"type": "string"}}},
+            }
+        ),
+        response=LINKED_VERSION,
+        errors=(400, 401, 403, 404),
+    )
+)
 def tags(request: HttpRequest, org: str, registry: str, collection: str, number: int):
-    """Add tags to the version (they live on the source version and show through every link)."""
     link = link_for(request.user, org, registry, collection, number)
     names = json_body(request).get("tags")
     if not isinstance(names, list) or not all(isinstance(t, str) for t in names):
@@ -339,16 +568,30 @@ def tags(request: HttpRequest, org: str, registry: str, collection: str, number:
     return JsonResponse(link_json(link))
 
 
-@api_view("DELETE")
+@api_view(
+    delete=Operation(
+        "Remove a tag",
+        "Remove one tag from the version.",
+        response=LINKED_VERSION,
+        errors=(400, 401, 403, 404),
+    )
+)
 def tag(request: HttpRequest, org: str, registry: str, collection: str, number: int, tag: str):
     link = link_for(request.user, org, registry, collection, number)
     services.remove_version_tag(actor=request.user, link=link, tag=tag)
     return JsonResponse(link_json(link))
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "Download a file",
+        "A stream with Content-Length, ETag and Range from the local folder, or a redirect "
+        "to a presigned URL on S3. Needs the viewer role or above.",
+        response=BINARY,
+        errors=(401, 403, 404),
+    )
+)
 def file(request: HttpRequest, org: str, registry: str, collection: str, number: int, path: str):
-    """One file of a linked version (viewers and above): a stream, or a redirect on S3."""
     link = link_for(request.user, org, registry, collection, number)
     check(request.user, Action.DOWNLOAD, link)
     entry = get_object_or_404(link.version.files.select_related("blob"), path=path)
@@ -356,9 +599,15 @@ def file(request: HttpRequest, org: str, registry: str, collection: str, number:
     return blob_response(request, entry.blob, path.rsplit("/", 1)[-1])
 
 
-@api_view("GET")
+@api_view(
+    get=Operation(
+        "Download a version as a zip",
+        "Every file, streamed as the zip is built. Needs the viewer role or above.",
+        response=BINARY,
+        errors=(401, 403, 404),
+    )
+)
 def archive(request: HttpRequest, org: str, registry: str, collection: str, number: int):
-    """Every file of a linked version as one zip, streamed as it is built."""
     link = link_for(request.user, org, registry, collection, number)
     services.record_download(actor=request.user, link=link)
     entries = link.version.files.select_related("blob").order_by("path")
