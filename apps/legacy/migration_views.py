@@ -35,9 +35,9 @@ from apps.legacy.models import (
     MigrationStatus,
 )
 from apps.legacy.tasks import IN_PROGRESS, queue_migration
+from apps.lib.http import is_fragment_request
 from apps.registries.lookups import organization_for
 from apps.registries.models import Registry
-from apps.registries.views.shared import is_fragment_request
 
 TEMPLATE = "legacy/migration.html"
 

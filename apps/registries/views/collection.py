@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, check, effective_role, role_allows
+from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent
 from apps.registries import services
@@ -25,7 +26,6 @@ from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
     collection_url,
     history_page,
-    is_fragment_request,
     metric_value,
     next_page_query,
 )

@@ -17,12 +17,13 @@ from apps.accounts.policy import Action, effective_role, role_allows
 from apps.artifacts.diffs import manifest_changes, metadata_changes, text_diffs
 from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.csv_export import csv_response
+from apps.lib.http import is_fragment_request
 from apps.lib.validators import parse_whole_number
 from apps.registries import services
 from apps.registries.comparison import Cell, Row, metric_rows, sort_rows
 from apps.registries.lookups import collection_for
 from apps.registries.models import Collection, Direction, Link
-from apps.registries.views.shared import is_fragment_request, metric_value
+from apps.registries.views.shared import metric_value
 
 COMPARE_MAX = 50
 COMPARE_DEFAULT = 3

@@ -23,11 +23,11 @@ from apps.accounts.policy import (
     visible_teams,
 )
 from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
+from apps.lib.http import is_fragment_request
 from apps.registries import services
 from apps.registries.forms import RegistryForm, SearchForm, add_service_error
 from apps.registries.lookups import organization_for, registry_for
 from apps.registries.models import Alias, Collection, Link, Star
-from apps.registries.views.shared import is_fragment_request
 
 SEARCH_LIMIT = 20
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, can, check, visible_projects
+from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.forms import (
@@ -24,7 +25,7 @@ from apps.registries.forms import (
 )
 from apps.registries.lookups import registry_for
 from apps.registries.models import CollectionTag, Registry
-from apps.registries.views.shared import collection_url, is_fragment_request, next_page_query
+from apps.registries.views.shared import collection_url, next_page_query
 
 COLLECTIONS_PER_PAGE = 50
 

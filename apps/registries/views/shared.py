@@ -21,10 +21,6 @@ def next_page_query(request: HttpRequest, cursor: str | None) -> str | None:
     return params.urlencode()
 
 
-def is_fragment_request(request: HttpRequest) -> bool:
-    return bool(request.htmx) and not request.htmx.history_restore_request
-
-
 def collection_url(collection: Collection) -> str:
     registry = collection.registry
     return reverse(

@@ -25,6 +25,7 @@ from apps.accounts.policy import (
 from apps.artifacts.diffs import PREVIEW_MAX_BYTES, is_previewable
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
+from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
 from apps.lineage.views import lineage_context
@@ -32,7 +33,7 @@ from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
 from apps.registries.lookups import link_for
 from apps.registries.models import Link
-from apps.registries.views.shared import history_page, is_fragment_request
+from apps.registries.views.shared import history_page
 
 FILES_PER_PAGE = 200
 
