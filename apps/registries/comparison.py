@@ -1,4 +1,5 @@
-"""Comparing linked versions of a collection: each metric side by side, its best, its deltas."""
+"""Comparing linked versions of a collection: which versions, each metric side by side with its
+best and its deltas, the charts, and what changed from the baseline to another version."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from apps.registries.models import Direction, Link
+from django.core.exceptions import ValidationError
+from django.utils.http import urlencode
+
+from apps.artifacts.diffs import manifest_changes, metadata_changes, text_diffs
+from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
+from apps.lib.validators import parse_whole_number
+from apps.registries.models import Collection, Direction, Link, metric_value
 
 # Metric names whose words say that lower is better; every other metric is better higher.
 LOWER_IS_BETTER = {
@@ -110,3 +117,169 @@ def sort_rows(rows: list[Row], key: str, columns: Iterable[int]) -> list[Row]:
         present.sort(key=lambda row: row.cells[index].value, reverse=descending)
         return present + missing
     return sorted(rows, key=lambda row: row.metric.lower(), reverse=descending)
+
+
+COMPARE_MAX = 50
+COMPARE_DEFAULT = 3
+CHARTS_MAX = 4
+TREND_MAX = 500
+PRODUCTION = "production"
+
+
+@dataclass
+class Selection:
+    """The versions a compare URL names, oldest first, and the roles it gives them."""
+
+    links: list[Link]
+    baseline: Link | None
+    against: Link | None  # whose changes from the baseline are shown
+    notices: list[str]
+
+
+def select_versions(
+    collection: Collection, asked: list[str], *, baseline: str | None, against: str | None
+) -> Selection:
+    """The versions `asked` (`3` or `v3`, as the URL repeats `v`), and which of them are the
+    `baseline` and the `against`.
+
+    Without `v`, the three newest versions. What cannot be shown is left out with a notice
+    rather than refused, so a shared link keeps working after a version is unlinked.
+    """
+    notices, numbers = [], []
+    for raw in asked:
+        try:
+            number = parse_whole_number(raw.strip().lower().removeprefix("v"), "A version")
+        except ValidationError:
+            notices.append(f"{raw[:30]!r} is not a version such as v3, so it is left out.")
+            continue
+        if number not in numbers:
+            numbers.append(number)
+    if len(numbers) > COMPARE_MAX:
+        notices.append(
+            f"At most {COMPARE_MAX} versions compare at once: the first {COMPARE_MAX} of the "
+            f"{len(numbers)} chosen are shown."
+        )
+        numbers = numbers[:COMPARE_MAX]
+    live = collection.links.live().select_related("version__artifact").prefetch_related("aliases")
+    if numbers:
+        links = list(live.filter(number__in=numbers).order_by("number"))
+        missing = sorted(set(numbers) - {link.number for link in links})
+        if missing:
+            listed = ", ".join(f"v{number}" for number in missing)
+            notices.append(f"{listed}: not linked in this collection, so left out.")
+    else:
+        links = sorted(live.order_by("-number")[:COMPARE_DEFAULT], key=lambda link: link.number)
+    for link in links:
+        link.alias_names = sorted(alias.name for alias in link.aliases.all())
+    baseline_link = (
+        _chosen(links, baseline)
+        or next((link for link in links if PRODUCTION in link.alias_names), None)
+        or (links[0] if links else None)
+    )
+    others = [link for link in links if link is not baseline_link]
+    against_link = _chosen(others, against) or (others[-1] if others else None)
+    return Selection(links=links, baseline=baseline_link, against=against_link, notices=notices)
+
+
+def _chosen(links: list[Link], raw: str | None) -> Link | None:
+    number = (raw or "").strip().lower().removeprefix("v")
+    return next((link for link in links if str(link.number) == number), None)
+
+
+def selection_rows(collection: Collection, selection: Selection) -> list[Row]:
+    """The metric rows of the selected versions, each metric going the way set for it in the
+    collection or, where none is set, the way its name says."""
+    directions = {
+        metric: Direction(direction)
+        for metric, direction in collection.metric_directions.values_list("metric", "direction")
+    }
+    if not selection.links:
+        return []
+    return metric_rows(selection.links, selection.baseline, directions)
+
+
+def table_rows(
+    rows: list[Row], selection: Selection, *, only_differences: bool, sort: str
+) -> list[Row]:
+    """The rows as the table shows them: only those that differ when asked, in the asked order
+    (see `sort_rows`)."""
+    shown = [row for row in rows if row.differs] if only_differences else rows
+    return sort_rows(shown, sort, [link.number for link in selection.links])
+
+
+@dataclass
+class Chart:
+    metric: str
+    direction: Direction
+    bars: BarChart
+    trend: LineChart
+    trend_cut: int | None  # how many of the newest versions the trend shows, when not all
+
+
+def metric_charts(collection: Collection, selection: Selection, rows: list[Row], asked: list[str]):
+    """The charts of the metrics asked for (by default the first that differs): a bar per
+    selected version, and the trend across the collection's versions in link order."""
+    by_name = {row.metric: row for row in rows}
+    names = [name for name in dict.fromkeys(asked) if name in by_name][:CHARTS_MAX]
+    if not asked:
+        names = [row.metric for row in rows if row.differs][:1]
+    charts = []
+    for name in names:
+        row = by_name[name]
+        bars = [
+            (link.label, cell.value, _marks(cell))
+            for link, cell in zip(selection.links, row.cells, strict=True)
+        ]
+        newest = list(
+            collection.links.live()
+            .annotate(value=metric_value(name))
+            .order_by("-number")
+            .values_list("number", "value")[: TREND_MAX + 1]
+        )
+        shown = newest[:TREND_MAX][::-1]
+        charts.append(
+            Chart(
+                metric=name,
+                direction=row.direction,
+                bars=bar_chart(bars),
+                trend=line_chart(
+                    [(f"v{number}", value) for number, value in shown],
+                    highlight={link.label for link in selection.links},
+                ),
+                trend_cut=TREND_MAX if len(newest) > TREND_MAX else None,
+            )
+        )
+    return charts
+
+
+def _marks(cell: Cell) -> set[str]:
+    return {mark for mark, on in (("best", cell.is_best), ("baseline", cell.is_baseline)) if on}
+
+
+def production_hint(collection: Collection, selection: Selection) -> dict | None:
+    """Where `production` sits when it is not among the selected versions, to add it."""
+    if any(PRODUCTION in link.alias_names for link in selection.links):
+        return None
+    alias = collection.aliases.filter(name=PRODUCTION).select_related("link").first()
+    if alias is None:
+        return None
+    numbers = [link.number for link in selection.links] + [alias.link.number]
+    return {
+        "text": f"production is on v{alias.link.number}, which is not selected.",
+        "query": urlencode({"v": numbers}, doseq=True),
+    }
+
+
+def version_changes(selection: Selection, *, can_read_files: bool) -> dict:
+    """What changed from the baseline to the other version: metadata, files and, for those
+    who may read file contents, the lines of small text files."""
+    old, new = selection.baseline, selection.against
+    files = manifest_changes(old.version, new.version)
+    changes = {
+        "metadata": metadata_changes(old.version.metadata, new.version.metadata),
+        "files": files,
+        "can_read_files": can_read_files,
+    }
+    if can_read_files:
+        changes["text_diffs"] = text_diffs(files.changed, old_label=old.label, new_label=new.label)
+    return changes

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, JSONArray, Lower
+from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, Coalesce, JSONArray, Lower
 
 from apps.accounts.models import Organization, Team
 from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
@@ -356,6 +357,11 @@ class LinkQuerySet(models.QuerySet):
             metrics=F("version__metrics"),
             **_alias_and_tag_names(),
         )
+
+
+def metric_value(name: str) -> Cast:
+    """A link's version's value of one metric, as a number (NULL where it has none)."""
+    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
 
 
 def _alias_and_tag_names() -> dict[str, Subquery]:

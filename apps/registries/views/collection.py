@@ -21,12 +21,11 @@ from apps.lineage.models import AuditEvent
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
 from apps.registries.lookups import collection_for
-from apps.registries.models import Collection, tag_names
+from apps.registries.models import Collection, metric_value, tag_names
 from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
     collection_url,
     history_page,
-    metric_value,
     next_page_query,
 )
 

@@ -2,171 +2,44 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, effective_role, role_allows
-from apps.artifacts.diffs import manifest_changes, metadata_changes, text_diffs
-from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.csv_export import csv_response
 from apps.lib.http import is_fragment_request
-from apps.lib.validators import parse_whole_number
 from apps.registries import services
-from apps.registries.comparison import Cell, Row, metric_rows, sort_rows
+from apps.registries.comparison import (
+    metric_charts,
+    production_hint,
+    select_versions,
+    selection_rows,
+    table_rows,
+    version_changes,
+)
 from apps.registries.lookups import collection_for
-from apps.registries.models import Collection, Direction, Link
-from apps.registries.views.shared import metric_value
-
-COMPARE_MAX = 50
-COMPARE_DEFAULT = 3
-CHARTS_MAX = 4
-TREND_MAX = 500
-PRODUCTION = "production"
-
-
-@dataclass
-class Selection:
-    """The versions a compare URL names, oldest first, and the roles it gives them."""
-
-    links: list[Link]
-    baseline: Link | None
-    against: Link | None  # whose changes from the baseline are shown
-    notices: list[str]
-
-
-def _compare_selection(request: HttpRequest, collection: Collection) -> Selection:
-    """Read `v` (repeated; `3` or `v3`), `baseline` and `against` from the query string.
-
-    Without `v`, the three newest versions. What cannot be shown is left out with a notice
-    rather than refused, so a shared link keeps working after a version is unlinked.
-    """
-    notices, asked = [], []
-    for raw in request.GET.getlist("v"):
-        try:
-            number = parse_whole_number(raw.strip().lower().removeprefix("v"), "A version")
-        except ValidationError:
-            notices.append(f"{raw[:30]!r} is not a version such as v3, so it is left out.")
-            continue
-        if number not in asked:
-            asked.append(number)
-    if len(asked) > COMPARE_MAX:
-        notices.append(
-            f"At most {COMPARE_MAX} versions compare at once: the first {COMPARE_MAX} of the "
-            f"{len(asked)} chosen are shown."
-        )
-        asked = asked[:COMPARE_MAX]
-    live = collection.links.live().select_related("version__artifact").prefetch_related("aliases")
-    if asked:
-        links = list(live.filter(number__in=asked).order_by("number"))
-        missing = sorted(set(asked) - {link.number for link in links})
-        if missing:
-            listed = ", ".join(f"v{number}" for number in missing)
-            notices.append(f"{listed}: not linked in this collection, so left out.")
-    else:
-        links = sorted(live.order_by("-number")[:COMPARE_DEFAULT], key=lambda link: link.number)
-    for link in links:
-        link.alias_names = sorted(alias.name for alias in link.aliases.all())
-    baseline = (
-        _chosen(links, request.GET.get("baseline"))
-        or next((link for link in links if PRODUCTION in link.alias_names), None)
-        or (links[0] if links else None)
-    )
-    others = [link for link in links if link is not baseline]
-    against = _chosen(others, request.GET.get("against")) or (others[-1] if others else None)
-    return Selection(links=links, baseline=baseline, against=against, notices=notices)
-
-
-def _chosen(links: list[Link], raw: str | None) -> Link | None:
-    number = (raw or "").strip().lower().removeprefix("v")
-    return next((link for link in links if str(link.number) == number), None)
-
-
-@dataclass
-class Chart:
-    metric: str
-    direction: Direction
-    bars: BarChart
-    trend: LineChart
-    trend_cut: int | None  # how many of the newest versions the trend shows, when not all
-
-
-def _charts(collection: Collection, selection: Selection, rows: list[Row], asked: list[str]):
-    """The charts of the metrics asked for (by default the first that differs): a bar per
-    selected version, and the trend across the collection's versions in link order."""
-    by_name = {row.metric: row for row in rows}
-    names = [name for name in dict.fromkeys(asked) if name in by_name][:CHARTS_MAX]
-    if not asked:
-        names = [row.metric for row in rows if row.differs][:1]
-    charts = []
-    for name in names:
-        row = by_name[name]
-        bars = [
-            (link.label, cell.value, _marks(cell))
-            for link, cell in zip(selection.links, row.cells, strict=True)
-        ]
-        newest = list(
-            collection.links.live()
-            .annotate(value=metric_value(name))
-            .order_by("-number")
-            .values_list("number", "value")[: TREND_MAX + 1]
-        )
-        shown = newest[:TREND_MAX][::-1]
-        charts.append(
-            Chart(
-                metric=name,
-                direction=row.direction,
-                bars=bar_chart(bars),
-                trend=line_chart(
-                    [(f"v{number}", value) for number, value in shown],
-                    highlight={link.label for link in selection.links},
-                ),
-                trend_cut=TREND_MAX if len(newest) > TREND_MAX else None,
-            )
-        )
-    return charts
-
-
-def _marks(cell: Cell) -> set[str]:
-    return {mark for mark, on in (("best", cell.is_best), ("baseline", cell.is_baseline)) if on}
-
-
-def _production_hint(collection: Collection, selection: Selection) -> dict | None:
-    """Where `production` sits when it is not among the selected versions, to add it."""
-    if any(PRODUCTION in link.alias_names for link in selection.links):
-        return None
-    alias = collection.aliases.filter(name=PRODUCTION).select_related("link").first()
-    if alias is None:
-        return None
-    numbers = [link.number for link in selection.links] + [alias.link.number]
-    return {
-        "text": f"production is on v{alias.link.number}, which is not selected.",
-        "query": urlencode({"v": numbers}, doseq=True),
-    }
+from apps.registries.models import Collection
 
 
 def _compare_context(request: HttpRequest, collection: Collection) -> dict:
     registry = collection.registry
     role = effective_role(request.user, registry)
-    selection = _compare_selection(request, collection)
-    directions = {
-        metric: Direction(direction)
-        for metric, direction in collection.metric_directions.values_list("metric", "direction")
-    }
-    rows = metric_rows(selection.links, selection.baseline, directions) if selection.links else []
+    selection = select_versions(
+        collection,
+        request.GET.getlist("v"),
+        baseline=request.GET.get("baseline"),
+        against=request.GET.get("against"),
+    )
+    rows = selection_rows(collection, selection)
     only_differences = request.GET.get("only") == "differences"
-    shown = [row for row in rows if row.differs] if only_differences else rows
     sort = request.GET.get("sort", "name")
-    shown = sort_rows(shown, sort, [link.number for link in selection.links])
-    asked_charts = request.GET.getlist("chart")
-    charts = _charts(collection, selection, rows, asked_charts)
+    charts = metric_charts(collection, selection, rows, request.GET.getlist("chart"))
     context = {
         "organization": registry.organization,
         "registry": registry,
@@ -175,8 +48,8 @@ def _compare_context(request: HttpRequest, collection: Collection) -> dict:
         "baseline": selection.baseline,
         "against": selection.against,
         "notices": selection.notices,
-        "production_hint": _production_hint(collection, selection),
-        "rows": shown,
+        "production_hint": production_hint(collection, selection),
+        "rows": table_rows(rows, selection, only_differences=only_differences, sort=sort),
         "sort": sort,
         "only_differences": only_differences,
         "charts": charts,
@@ -186,7 +59,9 @@ def _compare_context(request: HttpRequest, collection: Collection) -> dict:
         "query_without_sort": _compare_query(request, without="sort"),
     }
     if selection.against is not None:
-        context["changes"] = _changes(selection, can_read_files=role_allows(role, Action.DOWNLOAD))
+        context["changes"] = version_changes(
+            selection, can_read_files=role_allows(role, Action.DOWNLOAD)
+        )
     return context
 
 
@@ -195,21 +70,6 @@ def _compare_query(request: HttpRequest, without: str = "") -> str:
     for key in ("format", without):
         params.pop(key, None)
     return params.urlencode()
-
-
-def _changes(selection: Selection, *, can_read_files: bool) -> dict:
-    """What changed from the baseline to the other version: metadata, files and, for those
-    who may read file contents, the lines of small text files."""
-    old, new = selection.baseline, selection.against
-    files = manifest_changes(old.version, new.version)
-    changes = {
-        "metadata": metadata_changes(old.version.metadata, new.version.metadata),
-        "files": files,
-        "can_read_files": can_read_files,
-    }
-    if can_read_files:
-        changes["text_diffs"] = text_diffs(files.changed, old_label=old.label, new_label=new.label)
-    return changes
 
 
 @require_GET

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import FloatField
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.functions import Cast
 from django.http import HttpRequest
 from django.urls import reverse
 
@@ -31,11 +28,6 @@ def collection_url(collection: Collection) -> str:
             "collection": collection.name,
         },
     )
-
-
-def metric_value(name: str) -> Cast:
-    """A link's version's value of one metric, as a number (NULL where it has none)."""
-    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
 
 
 HISTORY_PER_PAGE = 50
