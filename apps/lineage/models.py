@@ -54,12 +54,20 @@ class Run(models.Model):
         super().save(*args, **kwargs)
 
 
+class RunInputQuerySet(models.QuerySet):
+    def newest_with_runs(self) -> RunInputQuerySet:
+        """Newest first, each with its run, the run's project and team, and who started it."""
+        return self.select_related("run__project__team", "run__created_by").order_by("-created_at")
+
+
 class RunInput(models.Model):
     """A version a run used: the edge version → run."""
 
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="inputs")
     version = models.ForeignKey(ArtifactVersion, on_delete=models.CASCADE, related_name="used_by")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RunInputQuerySet.as_manager()
 
     class Meta:
         constraints = [

@@ -13,7 +13,7 @@ from django.utils.http import urlencode
 from apps.artifacts.diffs import manifest_changes, metadata_changes, text_diffs
 from apps.lib.charts import BarChart, LineChart, bar_chart, line_chart
 from apps.lib.validators import parse_whole_number
-from apps.registries.models import Collection, Direction, Link, metric_value
+from apps.registries.models import Collection, Direction, Link
 
 # Metric names whose words say that lower is better; every other metric is better higher.
 LOWER_IS_BETTER = {
@@ -160,7 +160,7 @@ def select_versions(
             f"{len(numbers)} chosen are shown."
         )
         numbers = numbers[:COMPARE_MAX]
-    live = collection.links.live().select_related("version__artifact").prefetch_related("aliases")
+    live = collection.links.for_compare()
     if numbers:
         links = list(live.filter(number__in=numbers).order_by("number"))
         missing = sorted(set(numbers) - {link.number for link in links})
@@ -230,12 +230,7 @@ def metric_charts(collection: Collection, selection: Selection, rows: list[Row],
             (link.label, cell.value, _marks(cell))
             for link, cell in zip(selection.links, row.cells, strict=True)
         ]
-        newest = list(
-            collection.links.live()
-            .annotate(value=metric_value(name))
-            .order_by("-number")
-            .values_list("number", "value")[: TREND_MAX + 1]
-        )
+        newest = list(collection.links.live().metric_by_number(name)[: TREND_MAX + 1])
         shown = newest[:TREND_MAX][::-1]
         charts.append(
             Chart(

@@ -248,6 +248,10 @@ class CollectionQuerySet(models.QuerySet):
             ),
         )
 
+    def recently_updated(self) -> CollectionQuerySet:
+        """Most recently updated first, each with its registry."""
+        return self.select_related("registry").order_by("-updated_at")
+
     def artifact_types(self) -> models.QuerySet:
         """The artifact types of these collections, each once (unordered)."""
         return self.order_by().values_list("artifact_type", flat=True).distinct()
@@ -302,10 +306,47 @@ class Collection(models.Model):
         return f"{self.registry.slug}/{self.name}"
 
 
+def metric_value(name: str) -> Cast:
+    """A link's version's value of one metric, as a number (NULL where it has none)."""
+    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
+
+
 class LinkQuerySet(models.QuerySet):
     def live(self) -> LinkQuerySet:
         """Links still in the collection; unlinked ones stay only for history."""
         return self.filter(unlinked_at__isnull=True)
+
+    def for_compare(self) -> LinkQuerySet:
+        """Live links as the compare page reads them: each version with its artifact, and the
+        link's aliases."""
+        return self.live().select_related("version__artifact").prefetch_related("aliases")
+
+    def with_metric_between(self, name: str, low: float | None, high: float | None) -> LinkQuerySet:
+        """Links whose version has the metric, within `low` and `high` where they are given."""
+        links = self.annotate(range_value=metric_value(name)).filter(range_value__isnull=False)
+        if low is not None:
+            links = links.filter(range_value__gte=low)
+        if high is not None:
+            links = links.filter(range_value__lte=high)
+        return links
+
+    def metric_by_number(self, name: str) -> models.QuerySet:
+        """(number, value of the metric) of each link, newest first; the value is None where
+        the version has no such metric."""
+        return (
+            self.annotate(value=metric_value(name))
+            .order_by("-number")
+            .values_list("number", "value")
+        )
+
+    def number_before(self, number: int) -> int | None:
+        """The number of the newest of these links before `number`, or None."""
+        return (
+            self.filter(number__lt=number)
+            .order_by("-number")
+            .values_list("number", flat=True)
+            .first()
+        )
 
     def described(self, *, with_files: bool = False) -> models.QuerySet:
         """What the API says of each link and its source version, as plain rows from one
@@ -357,11 +398,6 @@ class LinkQuerySet(models.QuerySet):
             metrics=F("version__metrics"),
             **_alias_and_tag_names(),
         )
-
-
-def metric_value(name: str) -> Cast:
-    """A link's version's value of one metric, as a number (NULL where it has none)."""
-    return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
 
 
 def _alias_and_tag_names() -> dict[str, Subquery]:

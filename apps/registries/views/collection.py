@@ -40,11 +40,7 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
     links = collection.links.live().for_versions_table()
     if metric_range.is_valid() and metric_range.cleaned_data["metric"]:
         name, low, high = (metric_range.cleaned_data[key] for key in ("metric", "min", "max"))
-        links = links.annotate(range_value=metric_value(name)).filter(range_value__isnull=False)
-        if low is not None:
-            links = links.filter(range_value__gte=low)
-        if high is not None:
-            links = links.filter(range_value__lte=high)
+        links = links.with_metric_between(name, low, high)
     sort = request.GET.get("sort", "-number")
     descending = sort.startswith("-")
     key = sort.lstrip("-")

@@ -104,9 +104,7 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
         "starred": [r for r in registries if r.is_starred],
         "core": [r for r in registries if r.is_core and not r.is_starred],
         "custom": [r for r in registries if not r.is_core and not r.is_starred],
-        "recent": Collection.objects.filter(registry__in=visible)
-        .select_related("registry")
-        .order_by("-updated_at")[:8],
+        "recent": Collection.objects.filter(registry__in=visible).recently_updated()[:8],
         "search": search,
         "query": query,
         "results": _search(visible, query) if query else None,

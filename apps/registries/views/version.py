@@ -65,13 +65,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         "tag_form": TagForm(),
     }
     if tab == "overview":
-        context["previous_number"] = (
-            collection.links.live()
-            .filter(number__lt=link.number)
-            .order_by("-number")
-            .values_list("number", flat=True)
-            .first()
-        )
+        context["previous_number"] = collection.links.live().number_before(link.number)
     elif tab == "metadata":
         context["metrics"] = sorted(link.version.metrics.items())
         context["metadata_json"] = json.dumps(link.version.metadata, indent=2, sort_keys=True)
@@ -97,11 +91,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         page = history_page(request, events)
         context["events"], context["next_cursor"] = page.items, page.next_cursor
     elif tab == "usage":
-        uses = (
-            RunInput.objects.filter(version=link.version)
-            .select_related("run__project__team", "run__created_by")
-            .order_by("-created_at")[:100]
-        )
+        uses = RunInput.objects.filter(version=link.version).newest_with_runs()[:100]
         shown = set(visible_projects(request.user, org).values_list("pk", flat=True))
         context["used_by"] = [(use, use.run.project_id in shown) for use in uses]
     return context
