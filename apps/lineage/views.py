@@ -21,30 +21,14 @@ from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion
 from apps.lib.csv_export import csv_response
 from apps.lib.pagination import keyset_page
-from apps.lineage.forms import AuditFilterForm, LineageForm
-from apps.lineage.graph import CLUSTER_AT, MAX_DEPTH, build_graph, layout
+from apps.lineage.forms import AuditFilterForm
 from apps.lineage.models import AuditEvent, Run
+from apps.lineage.panel import lineage_context
 from apps.registries.lookups import organization_for
 from apps.registries.models import Link
 
 EVENTS_PER_PAGE = 50
 VERSIONS_PER_PAGE = 50
-
-
-def lineage_context(request: HttpRequest, version: ArtifactVersion) -> dict[str, Any]:
-    """The lineage graph of a version as the query string asks: depth, expanded layers, search."""
-    form = LineageForm(request.GET)
-    options = form.cleaned_data if form.is_valid() else LineageForm.defaults()
-    graph = build_graph(version, request.user, depth=options["depth"])
-    drawing = layout(graph, expand=set(options["expand"]), find=options["find"])
-    return {
-        "graph": graph,
-        "drawing": drawing,
-        "lineage_form": form,
-        "lineage": options,
-        "depth_choices": range(1, MAX_DEPTH + 1),
-        "cluster_at": CLUSTER_AT,
-    }
 
 
 @require_GET

@@ -28,7 +28,7 @@ from apps.artifacts.storage import open_blob
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.lineage.models import AuditEvent, RunInput
-from apps.lineage.views import lineage_context
+from apps.lineage.panel import lineage_context
 from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
 from apps.registries.lookups import link_for
