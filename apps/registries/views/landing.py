@@ -34,21 +34,14 @@ SEARCH_LIMIT = 20
 
 def _search(registries, query: str) -> dict:
     """Registries, collections, aliases and tags by name, among what the user may see."""
-    collections = Collection.objects.filter(registry__in=registries).select_related("registry")
-    links = Link.objects.live().filter(collection__registry__in=registries)
+    collections = Collection.objects.filter(registry__in=registries)
+    aliases = Alias.objects.filter(collection__registry__in=registries)
+    links = Link.objects.filter(collection__registry__in=registries)
     return {
         "registries": registries.filter(name__icontains=query)[:SEARCH_LIMIT],
-        "collections": collections.filter(
-            Q(name__icontains=query) | Q(tags__name__icontains=query)
-        ).distinct()[:SEARCH_LIMIT],
-        "aliases": Alias.objects.filter(collection__registry__in=registries, name__icontains=query)
-        .select_related("link", "collection__registry")
-        .order_by("collection__name", "name")[:SEARCH_LIMIT],
-        "tagged_versions": links.filter(
-            Q(version__tags__name__icontains=query) | Q(tags__name__icontains=query)
-        )
-        .select_related("collection__registry")
-        .distinct()[:SEARCH_LIMIT],
+        "collections": collections.matching(query)[:SEARCH_LIMIT],
+        "aliases": aliases.matching(query)[:SEARCH_LIMIT],
+        "tagged_versions": links.tagged_matching(query)[:SEARCH_LIMIT],
     }
 
 
