@@ -118,6 +118,10 @@ class Registry(models.Model):
     def accepted_type_names(self) -> list[str]:
         return [t.name for t in self.accepted_types.all()]
 
+    def protected_alias_names(self) -> set[str]:
+        """The names of the registry's protected aliases, in one query."""
+        return set(self.protected_aliases.values_list("name", flat=True))
+
 
 class RegistryArtifactType(models.Model):
     """A type the registry accepts. The list only grows: saved types are never removed."""

@@ -150,7 +150,7 @@ def _version_rows(
 def _collection_context(request: HttpRequest, collection: Collection) -> dict:
     registry = collection.registry
     role = effective_role(request.user, registry)
-    protected = set(registry.protected_aliases.values_list("name", flat=True))
+    protected = registry.protected_alias_names()
     metric_range = MetricRangeForm(request.GET)
     sort, page = _links_page(request, collection, metric_range)
     show_metrics = request.GET.get("metrics") == "1"

@@ -42,7 +42,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
     collection = link.collection
     registry = collection.registry
     role = effective_role(request.user, registry)
-    protected = set(registry.protected_aliases.values_list("name", flat=True))
+    protected = registry.protected_alias_names()
     aliases = sorted(a.name for a in link.aliases.all())
     org = registry.organization
     context = {
