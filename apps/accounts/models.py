@@ -167,14 +167,6 @@ def hash_token(token: str) -> str:
 LAST_USE_RESOLUTION = timedelta(minutes=5)
 
 
-class ApiTokenQuerySet(models.QuerySet):
-    def usable(self) -> ApiTokenQuerySet:
-        """Tokens neither revoked nor expired."""
-        return self.filter(revoked_at__isnull=True).filter(
-            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=timezone.now())
-        )
-
-
 class ApiToken(models.Model):
     """A bearer token for the API and the client. Only its hash is stored; it is shown once."""
 
@@ -189,13 +181,24 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ApiTokenQuerySet.as_manager()
-
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"
+
+    @property
+    def state(self) -> str:
+        """Whether the token still signs in, and if not, why: active, revoked or expired.
+
+        The one test of a usable token, read from the fetched row, so that signing in costs one
+        query however the token is refused.
+        """
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"
 
     def record_use(self) -> None:
         """Note that the token was used, at most once per LAST_USE_RESOLUTION: a read must not

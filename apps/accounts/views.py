@@ -51,7 +51,6 @@ def _account_context(request: HttpRequest, form: TokenForm) -> dict:
     return {
         "form": form,
         "tokens": request.user.api_tokens.all(),
-        "now": timezone.now(),
         "organization": Organization.objects.for_user(request.user).first(),
     }
 

@@ -17,7 +17,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from apps.accounts.models import ApiToken, hash_token
@@ -74,9 +73,9 @@ def authenticate(request: HttpRequest):
         raise _too_many_attempts(seconds_left(row.throttled_since))
     if not row.user.is_active:
         raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
-    if row.revoked_at is not None:
+    if row.state == "revoked":
         raise ApiError(401, "revoked_token", "This token was revoked; create a new one.")
-    if row.expires_at is not None and row.expires_at <= timezone.now():
+    if row.state == "expired":
         raise ApiError(401, "expired_token", "This token has expired; create a new one.")
     row.record_use()
     return row.user
