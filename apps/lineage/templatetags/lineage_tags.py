@@ -5,6 +5,8 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.lineage.graph import NODE_HEIGHT, NODE_WIDTH
+
 register = template.Library()
 
 
@@ -34,8 +36,20 @@ def lineage_nodes(boxes) -> SafeString:
         parts.append(
             f'<a{href} class="{node.css_class}" data-node="{node.key}">'
             f'<g transform="translate({box.x} {box.y})"><title>{escape(node.tooltip)}</title>'
-            '<rect width="210" height="46"></rect>'
+            f"{_rect(node.kind)}"
             f'<text x="14" y="19" class="kind">{escape(node.caption)}</text>'
             f'<text x="14" y="36" class="name">{escape(node.name)}</text></g></a>'
         )
     return mark_safe("\n".join(parts))
+
+
+@register.simple_tag
+def lineage_cluster_rects(kind: str) -> SafeString:
+    """A cluster's box: a node's, with a dashed one offset over it, as of a stack of cards."""
+    return mark_safe(_rect(kind) + _rect(kind, ' class="stack" x="4" y="4"'))
+
+
+def _rect(kind: str, attributes: str = "") -> str:
+    """A node's box at the size the layout places it: runs round-ended, versions square."""
+    corner = NODE_HEIGHT // 2 if kind == "run" else 4
+    return f'<rect{attributes} width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="{corner}"></rect>'
