@@ -430,7 +430,7 @@ def _link(
         collection.next_link_number += 1
         collection.save(update_fields=["next_link_number", "updated_at"])
         _audit(AuditAction.LINK, actor=actor, target=link, source=str(version))
-        _place_alias(actor, link, LATEST)
+        _move_latest(actor, collection, linked=link)
     for alias in aliases:
         _place_alias(actor, link, alias)
     return link
@@ -456,6 +456,18 @@ def _locked_collection(actor: Any, registry: Registry, name: str, artifact_type:
         collection = Collection.objects.select_for_update().get(registry=registry, name=name)
     collection.registry = registry  # the policy and the audit read it; spare the query
     return collection
+
+
+def _move_latest(actor: Any, collection: Collection, linked: Link | None = None) -> None:
+    """Put `latest` on the collection's newest linked version, with its audit event: the one
+    place it moves, after a link and after an unlink. An emptied collection keeps no `latest`.
+
+    `linked` is a link just made, the newest by its number, so it needs no looking up.
+    """
+    newest = linked or collection.links.live().select_related("version").order_by("-number").first()
+    if newest is not None:
+        newest.collection = collection  # the audit reads its registry; spare the query
+        _place_alias(actor, newest, LATEST)
 
 
 def _place_alias(actor: Any, link: Link, name: str) -> None:
@@ -496,16 +508,13 @@ def unlink(*, actor: Any, link: Link) -> None:
         return
     check(actor, Action.UNLINK, link)
     aliases = [a.name for a in link.aliases.all() if not a.is_latest]
-    link.aliases.all().delete()
     link.unlinked_at = timezone.now()
     link.unlinked_by = actor
     link.save(update_fields=["unlinked_at", "unlinked_by"])
     _audit(AuditAction.UNLINK, actor=actor, target=link, removed_aliases=aliases)
-    newest = link.collection.links.live().order_by("-number").first()
-    if newest is not None:
-        Alias.objects.update_or_create(
-            collection=link.collection, name=LATEST, defaults={"link": newest}
-        )
+    # `latest` moves first, from this link to the newest left; the aliases still here go with it.
+    _move_latest(actor, link.collection)
+    link.aliases.all().delete()
     link.collection.save(update_fields=["updated_at"])
 
 

@@ -36,6 +36,21 @@ def test_latest_moves_back_when_the_newest_is_unlinked(links, member):
     assert aliases(links[0].collection) == {"latest": "v1"}
 
 
+def test_unlinking_the_newest_records_the_move_of_latest(links, member):
+    unlink(actor=member, link=links[2])
+    move = AuditEvent.objects.filter(action=AuditAction.ALIAS_MOVE).latest("id")
+    assert move.data == {"alias": "latest", "from_version": "v2", "to_version": "v1"}
+    assert move.target == "acme/model/classifier:v1" and move.actor == member
+
+
+def test_unlinking_an_older_version_leaves_latest_where_it_is(links, member):
+    moves = AuditEvent.objects.filter(action=AuditAction.ALIAS_MOVE)
+    before = moves.count()
+    unlink(actor=member, link=links[0])
+    assert aliases(links[0].collection) == {"latest": "v2"}
+    assert moves.count() == before
+
+
 def test_numbers_are_never_reused(links, member, project, models_registry):
     unlink(actor=member, link=links[2])
     again = make_link(links[2].version, models_registry, member)
