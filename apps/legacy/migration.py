@@ -55,6 +55,7 @@ from apps.registries.models import (
     RegistryRole,
     Visibility,
 )
+from apps.registries.paths import collection_path, registry_path, version_path
 
 log = logging.getLogger(__name__)
 
@@ -498,7 +499,7 @@ def _record(action: AuditAction, actor: Any, registry: Registry, **data: Any) ->
         action,
         organization=registry.organization,
         actor=actor,
-        target=services.registry_path(registry),
+        target=registry_path(registry),
         registry=registry,
         **data,
     )
@@ -615,7 +616,8 @@ def _carry_history(
     """The registered model's history as audit events at their original times and actors, then
     one entry for the migration itself."""
     registry = collection.registry
-    path = services.collection_path(collection)
+    path = collection_path(collection)
+    org, slug = registry.organization.slug, registry.slug
     events = []
     for event in history:
         data = dict(event.data)
@@ -640,7 +642,9 @@ def _carry_history(
                 registry=registry,
                 collection=collection,
                 version=link.version if link else None,
-                target=f"{path}:v{number}" if number is not None else path,
+                target=(
+                    version_path(org, slug, collection.name, number) if number is not None else path
+                ),
                 data=data,
                 created_at=event.created_at,
             )

@@ -19,9 +19,9 @@ from apps.accounts.models import Team
 from apps.accounts.policy import Action, can, not_found
 from apps.legacy.migration import registry_name
 from apps.legacy.models import LegacyMigration, LegacyRegisteredModel, MigrationStatus
-from apps.lib.validators import LATEST, LEGACY_REGISTRY_SLUG
+from apps.lib.validators import LEGACY_REGISTRY_SLUG
 from apps.registries.models import Link
-from apps.registries.paths import VersionPath, resolve_path
+from apps.registries.paths import VersionPath, resolve_path, split_path
 
 
 class NotMigrated(Exception):
@@ -46,8 +46,7 @@ def parse_legacy_path(path: str) -> LegacyPath | None:
     A path is legacy when the part before the model is exactly `model-registry`: no registry may
     take that slug, so `<org>/<registry>/<collection>` paths never look like one.
     """
-    location, _, ref = path.strip().partition(":")
-    parts = location.split("/")
+    parts, ref = split_path(path)
     if len(parts) == 3 and parts[1] == LEGACY_REGISTRY_SLUG:
         organization, (team, _, model) = "", parts
     elif len(parts) == 4 and parts[2] == LEGACY_REGISTRY_SLUG:
@@ -61,7 +60,7 @@ def parse_legacy_path(path: str) -> LegacyPath | None:
             "e.g. acme/ml/model-registry/classifier:production.",
             code="invalid_path",
         )
-    return LegacyPath(organization, team, model, ref or LATEST)
+    return LegacyPath(organization, team, model, ref)
 
 
 def _teams(user: Any, parsed: LegacyPath) -> list[Team]:
@@ -116,18 +115,17 @@ def _not_migrated_message(team: Team, parsed: LegacyPath) -> str:
     migration = LegacyMigration.objects.filter(team=team).select_related("registry").first()
     target = migration.registry.name if migration and migration.registry else registry_name(team)
     org = team.organization.slug
+    becomes = VersionPath(org, target, parsed.model, parsed.ref)
     where = f"{team.name}'s legacy Model Registry"
     if migration and migration.status in (MigrationStatus.QUEUED, MigrationStatus.RUNNING):
         return (
             f"{parsed.model} is in team {where}, which is being migrated to the Registry now; "
-            f"try again when it finishes. It will then resolve as "
-            f"{org}/{target}/{parsed.model}:{parsed.ref}."
+            f"try again when it finishes. It will then resolve as {becomes}."
         )
     page = reverse("legacy:migration_team", kwargs={"org": org, "team": team.slug})
     return (
         f"{parsed.model} is in team {where} and has not been migrated to the Registry yet, so "
         f"no Registry version has this path. A team admin or an organization admin can migrate "
         f"the team on {page} or with `manage.py migrate_legacy_registry --org {org} "
-        f"--team {team.slug}`; the path then resolves to "
-        f"{org}/{target}/{parsed.model}:{parsed.ref}."
+        f"--team {team.slug}`; the path then resolves to {becomes}."
     )

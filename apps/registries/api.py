@@ -21,7 +21,7 @@ from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
 from apps.registries.models import Collection, Link, Registry, tag_names
-from apps.registries.paths import resolve_path
+from apps.registries.paths import resolve_path, version_path
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
@@ -150,8 +150,12 @@ def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     found = []
     for row in rows:
         data = {
-            "path": f"{row['organization_slug']}/{row['registry_slug']}/{row['collection_name']}"
-            f":v{row['number']}",
+            "path": version_path(
+                row["organization_slug"],
+                row["registry_slug"],
+                row["collection_name"],
+                row["number"],
+            ),
             "version": f"v{row['number']}",
             "aliases": sorted(row["alias_names"] or []),
             "source": f"{row['team_slug']}/{row['project_name']}/{row['artifact_name']}"
@@ -506,7 +510,7 @@ def _read_linked(request: HttpRequest, org: str, registry: str, collection: str,
     found = collection_for(request.user, org, registry, collection)
     rows = list(found.links.live().filter(number=number).described(with_files=True))
     if not rows:
-        raise not_found(f"{org}/{registry}/{collection}:v{number}")
+        raise not_found(version_path(org, registry, collection, number))
     return links_json(rows)[0]
 
 

@@ -9,6 +9,7 @@ from apps.accounts.models import Organization
 from apps.accounts.policy import Action
 from apps.artifacts.lookups import visible
 from apps.registries.models import Collection, Link, Registry
+from apps.registries.paths import version_path
 
 
 def organization_for(user: Any, slug: str) -> Organization:
@@ -56,4 +57,4 @@ def link_for(user: Any, org: str, registry: str, collection: str, number: int) -
         )
         .first()
     )
-    return visible(user, found, f"{org}/{registry}/{collection}:v{number}")
+    return visible(user, found, version_path(org, registry, collection, number))

@@ -46,20 +46,9 @@ from apps.registries.models import (
     Star,
     Visibility,
 )
+from apps.registries.paths import collection_path, link_path, registry_path
 
 METRIC_NAME_MAX = MetricDirection._meta.get_field("metric").max_length
-
-
-def registry_path(registry: Registry) -> str:
-    return f"{registry.organization.slug}/{registry.slug}"
-
-
-def collection_path(collection: Collection) -> str:
-    return f"{registry_path(collection.registry)}/{collection.name}"
-
-
-def link_path(link: Link) -> str:
-    return f"{collection_path(link.collection)}:v{link.number}"
 
 
 def _audit(action: AuditAction, *, actor: Any, target: Any, **data: Any) -> None:

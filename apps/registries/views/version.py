@@ -33,6 +33,7 @@ from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
 from apps.registries.lookups import link_for
 from apps.registries.models import Link
+from apps.registries.paths import version_path
 from apps.registries.views.shared import history_page
 
 FILES_PER_PAGE = 200
@@ -52,7 +53,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         "link": link,
         "version": link.version,
         "tab": tab,
-        "path": f"{org.slug}/{registry.slug}/{collection.name}:v{link.number}",
+        "path": version_path(org.slug, registry.slug, collection.name, link.number),
         "aliases": aliases,
         "protected": protected,
         "version_tags": link.tag_names(),
