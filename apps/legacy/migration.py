@@ -558,7 +558,8 @@ def _migrate_model(model_id: int, registry: Registry, actor: Any) -> int | None:
 
 def _link_versions(collection: Collection, versions: list[LegacyModelVersion]) -> list[Link]:
     """Links under the legacy numbers, times and actors; aliases and version tags with them.
-    `latest` goes on the newest link, as it always does in the Registry."""
+    `latest` goes on the newest link, as it always does in the Registry, with no event of its
+    own: the history carried over already records each of its moves."""
     links = Link.objects.bulk_create(
         Link(
             collection=collection,
