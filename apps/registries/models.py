@@ -261,6 +261,10 @@ class CollectionQuerySet(models.QuerySet):
             .distinct()
         )
 
+    def tagged(self, tag: str) -> CollectionQuerySet:
+        """Collections that carry the tag `tag`."""
+        return self.filter(pk__in=CollectionTag.objects.filter(name=tag).values("collection_id"))
+
     def recently_updated(self) -> CollectionQuerySet:
         """Most recently updated first, each with its registry."""
         return self.select_related("registry").order_by("-updated_at")
@@ -319,6 +323,10 @@ class Collection(models.Model):
         return f"{self.registry.slug}/{self.name}"
 
 
+# Past every real metric value, for versions without the metric (see with_metric_sort_value).
+MISSING_METRIC = 1e300
+
+
 def metric_value(name: str) -> Cast:
     """A link's version's value of one metric, as a number (NULL where it has none)."""
     return Cast(KeyTextTransform(name, "version__metrics"), FloatField())
@@ -352,6 +360,12 @@ class LinkQuerySet(models.QuerySet):
         if high is not None:
             links = links.filter(range_value__lte=high)
         return links
+
+    def with_metric_sort_value(self, name: str, *, descending: bool) -> LinkQuerySet:
+        """Links with `metric_value`, the metric as a number to sort by: a version without it
+        takes a value past every real one, so it comes last whichever the direction."""
+        missing = -MISSING_METRIC if descending else MISSING_METRIC
+        return self.annotate(metric_value=Coalesce(metric_value(name), Value(missing)))
 
     def metric_by_number(self, name: str) -> models.QuerySet:
         """(number, value of the metric) of each link, newest first; the value is None where

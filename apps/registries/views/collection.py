@@ -6,8 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib import messages
-from django.db.models import Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -21,7 +19,7 @@ from apps.lineage.models import AuditEvent
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
 from apps.registries.lookups import collection_for
-from apps.registries.models import Collection, metric_value, tag_names
+from apps.registries.models import Collection, tag_names
 from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
     collection_url,
@@ -30,8 +28,6 @@ from apps.registries.views.shared import (
 )
 
 LINKS_PER_PAGE = 50
-# Missing metrics sort after every real value, whichever the direction.
-MISSING_METRIC = 1e300
 
 
 def _links_page(request: HttpRequest, collection: Collection, metric_range: MetricRangeForm):
@@ -46,10 +42,7 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
     key = sort.lstrip("-")
     field = "number"
     if key.startswith("metric:") and len(key) > len("metric:"):
-        missing = -MISSING_METRIC if descending else MISSING_METRIC
-        links = links.annotate(
-            metric_value=Coalesce(metric_value(key.removeprefix("metric:")), Value(missing))
-        )
+        links = links.with_metric_sort_value(key.removeprefix("metric:"), descending=descending)
         field = "metric_value"
     else:
         sort = "-number" if descending else "number"

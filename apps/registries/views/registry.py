@@ -24,7 +24,7 @@ from apps.registries.forms import (
     add_service_error,
 )
 from apps.registries.lookups import registry_for
-from apps.registries.models import CollectionTag, Registry
+from apps.registries.models import Registry
 from apps.registries.views.shared import collection_url, next_page_query
 
 COLLECTIONS_PER_PAGE = 50
@@ -50,9 +50,7 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
     if query := data.get("q"):
         collections = collections.filter(name__icontains=query)
     if tag := data.get("tag"):
-        collections = collections.filter(
-            pk__in=CollectionTag.objects.filter(name=tag).values("collection_id")
-        )
+        collections = collections.tagged(tag)
     if artifact_type := data.get("type"):
         collections = collections.filter(artifact_type=artifact_type)
     field, descending = filters.ordering()
