@@ -34,6 +34,7 @@ HISTORY_PER_PAGE = 50
 
 
 def history_page(request: HttpRequest, events):
+    """The page of audit events, newest first, that the request's cursor asks for."""
     return keyset_page(
         events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
         size=HISTORY_PER_PAGE,
