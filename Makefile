@@ -96,6 +96,7 @@ serve: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 	env -u DATABASE_URL $(LOCAL_ENV) $(PY) -m pytest
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "Running the suite again on $$DATABASE_URL"; \
@@ -107,6 +108,7 @@ test: $(TEST_STAMP)
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: $(TEST_STAMP)
 	$(PY) -m ruff format .
