@@ -89,7 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
-    "apps.lib.middleware.RegistryUISwitch",
+    "apps.legacy.middleware.RegistryUISwitch",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -268,7 +268,11 @@ PERMISSIONS_POLICY = (
     "microphone=(), payment=(), usb=()"
 )
 
-AUTHENTICATION_BACKENDS = ["apps.accounts.backends.ThrottledModelBackend"]
+AUTHENTICATION_BACKENDS = [
+    "apps.accounts.backends.ThrottledModelBackend",
+    # The API's bearer tokens (apps.lib.api).
+    "apps.accounts.backends.ApiTokenBackend",
+]
 # Failed sign-ins allowed per username and client address, and unknown API tokens per client
 # address, within FAILURE_WINDOW of the first failure; past them the client waits the window out.
 SIGN_IN_FAILURES_ALLOWED = int(os.environ.get("SIGN_IN_FAILURES_ALLOWED", "5"))

@@ -1,4 +1,5 @@
-"""Creating organizations, which always come with their core registries."""
+"""Creating organizations, which always come with their core registries: apps.registries makes
+them when told that an organization was created (apps.accounts.signals)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from apps.accounts.models import Organization, OrganizationMembership, OrganizationRole
+from apps.accounts.signals import organization_created
 from apps.lineage.models import AuditAction, AuditEvent
-from apps.registries.models import CORE_REGISTRIES, Registry, RegistryArtifactType, Visibility
 
 
 @transaction.atomic
@@ -26,24 +27,10 @@ def create_organization(*, name: str, slug: str = "", admin: Any = None) -> Orga
 
 def set_up_organization(organization: Organization, *, actor: Any) -> None:
     """What every new organization gets: its core registries, and the event of its creation."""
-    create_core_registries(organization)
+    organization_created.send(sender=Organization, organization=organization)
     AuditEvent.record(
         AuditAction.ORGANIZATION_CREATE,
         organization=organization,
         actor=actor,
         target=organization.slug,
     )
-
-
-def create_core_registries(organization: Organization) -> None:
-    for slug, (name, description, artifact_type) in CORE_REGISTRIES.items():
-        registry = Registry.objects.create(
-            organization=organization,
-            slug=slug,
-            name=name,
-            description=description,
-            is_core=True,
-            visibility=Visibility.ORGANIZATION,
-            accepts_all_types=False,
-        )
-        RegistryArtifactType.objects.create(registry=registry, name=artifact_type)

@@ -14,13 +14,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import auth
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from apps.accounts.models import ApiToken, hash_token
-from apps.accounts.throttle import TOKEN, client_address, client_key, seconds_left
 from apps.lib.openapi import Operation
 from apps.lib.validators import INT64_MAX, INT64_MIN, parse_whole_number
 
@@ -44,8 +43,8 @@ def error_response(
 
 
 def authenticate(request: HttpRequest):
-    """The user of the request's bearer token; raises ApiError(401), or 429 while the client's
-    address is throttled for sending unknown tokens."""
+    """The user of the request's bearer token; raises ApiError(401), or the token backend's
+    ApiError (apps.accounts.backends) for a token that does not sign in."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -54,40 +53,10 @@ def authenticate(request: HttpRequest):
             "unauthenticated",
             "Send 'Authorization: Bearer <token>'; create a token on your account page.",
         )
-    guesser = client_key(client_address(request))
-    # Whether the address is throttled comes in the token's own query: a valid token costs
-    # no extra query, and a throttled address gets no answer even for a valid token.
-    row = (
-        ApiToken.objects.select_related("user")
-        .annotate(throttled_since=TOKEN.locked_since(guesser))
-        .filter(token_hash=hash_token(token.strip()))
-        .first()
-    )
-    if row is None:
-        # Only unknown tokens count as guesses: a revoked or expired one was issued, not guessed.
-        if (seconds := TOKEN.retry_after(TOKEN.failures(guesser))) is not None:
-            raise _too_many_attempts(seconds)
-        TOKEN.record_failure(guesser)
+    user = auth.authenticate(request, token=token.strip())
+    if user is None:  # no backend in AUTHENTICATION_BACKENDS takes tokens
         raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
-    if row.throttled_since is not None:
-        raise _too_many_attempts(seconds_left(row.throttled_since))
-    if not row.user.is_active:
-        raise ApiError(401, "invalid_token", "This token is not known; create a new one.")
-    if row.state == "revoked":
-        raise ApiError(401, "revoked_token", "This token was revoked; create a new one.")
-    if row.state == "expired":
-        raise ApiError(401, "expired_token", "This token has expired; create a new one.")
-    row.record_use()
-    return row.user
-
-
-def _too_many_attempts(seconds: int) -> ApiError:
-    return ApiError(
-        429,
-        "too_many_attempts",
-        f"Too many unknown tokens were sent from your address; try again in {seconds} seconds.",
-        {"Retry-After": str(seconds)},
-    )
+    return user
 
 
 def json_body(request: HttpRequest) -> dict[str, Any]:

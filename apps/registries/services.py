@@ -32,6 +32,7 @@ from apps.lib.validators import (
 from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import (
     BASELINE_ROLES,
+    CORE_REGISTRIES,
     Alias,
     Collection,
     CollectionTag,
@@ -74,6 +75,22 @@ def _audit(action: AuditAction, *, actor: Any, target: Any, **data: Any) -> None
 
 
 # Registries
+
+
+def create_core_registries(*, organization: Organization, **signal: Any) -> None:
+    """A new organization's Models and Datasets registries; received from organization_created,
+    inside the transaction that creates the organization."""
+    for slug, (name, description, artifact_type) in CORE_REGISTRIES.items():
+        registry = Registry.objects.create(
+            organization=organization,
+            slug=slug,
+            name=name,
+            description=description,
+            is_core=True,
+            visibility=Visibility.ORGANIZATION,
+            accepts_all_types=False,
+        )
+        RegistryArtifactType.objects.create(registry=registry, name=artifact_type)
 
 
 def _clean_types(artifact_types: Iterable[str]) -> list[str]:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Max, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -20,9 +17,7 @@ from apps.accounts.policy import (
     check,
     visible_projects,
     visible_registries,
-    visible_teams,
 )
-from apps.legacy.models import LegacyMigration, LegacyRegisteredModel
 from apps.lib.http import is_fragment_request
 from apps.registries import services
 from apps.registries.forms import RegistryForm, SearchForm, add_service_error
@@ -46,38 +41,6 @@ def _search(registries, query: str) -> dict:
 
 
 PROJECTS_ON_LANDING = 20
-# After the last of a user's teams is migrated, the banner says where models went for this long,
-# then leaves the landing page: by then old bookmarks and paths have been followed or fixed.
-LEGACY_NOTE_DAYS = 30
-
-
-def _legacy_banner(request: HttpRequest, organization: Organization) -> dict | None:
-    """What the legacy Model Registry banner says to this user, or None for no banner."""
-    teams = visible_teams(request.user, organization)
-    counts = LegacyRegisteredModel.objects.filter(team__in=teams).aggregate(
-        total=Count("pk"),
-        waiting=Count("pk", filter=Q(migrated_at__isnull=True)),
-        last_migrated=Max("migrated_at"),
-    )
-    if not counts["total"]:
-        return None
-    if counts["waiting"]:
-        waiting_teams = teams.filter(legacy_models__migrated_at__isnull=True).distinct()
-        return {
-            "waiting": counts["waiting"],
-            "can_migrate": any(
-                can(request.user, Action.MIGRATE_LEGACY, team) for team in waiting_teams[:20]
-            ),
-        }
-    if counts["last_migrated"] < timezone.now() - timedelta(days=LEGACY_NOTE_DAYS):
-        return None
-    migrated_to = LegacyMigration.objects.filter(team__in=teams).values("registry_id")
-    return {
-        "total": counts["total"],
-        "registries": visible_registries(request.user, organization)
-        .filter(pk__in=migrated_to)
-        .order_by("name")[:10],
-    }
 
 
 def _landing_context(request: HttpRequest, organization: Organization) -> dict:
@@ -106,7 +69,6 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
         "projects": visible_projects(request.user, organization)
         .select_related("team")
         .order_by("team__slug", "name")[:PROJECTS_ON_LANDING],
-        "legacy": _legacy_banner(request, organization),
     }
 
 

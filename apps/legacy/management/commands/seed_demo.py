@@ -1,4 +1,7 @@
-"""Fill an empty installation with a believable demo organization, for trying the registry out."""
+"""Fill an empty installation with a believable demo organization, for trying the registry out.
+
+It seeds every app, the legacy Model Registry too, so it lives in the top one (README: Layers).
+"""
 
 from __future__ import annotations
 
