@@ -63,6 +63,7 @@ class Action(StrEnum):
     VIEW_LEGACY = "view_legacy"
     EDIT_LEGACY = "edit_legacy"  # register models, link versions, ordinary aliases, tags, cards
     SET_LEGACY_PROTECTED = "set_legacy_protected"  # put protected aliases on or off versions
+    SET_LEGACY_ALIAS = "set_legacy_alias"  # put one alias on or off (a LegacyAliasName)
     MIGRATE_LEGACY = "migrate_legacy"  # see the migration plan and start it
 
 
@@ -258,12 +259,22 @@ def not_found(asked: str) -> Http404:
     return Http404(f"Nothing is at {asked}, or you may not see it.")
 
 
+@dataclass(frozen=True)
+class LegacyAliasName:
+    """An alias put on or taken off a version in a team's legacy Model Registry."""
+
+    team: Team
+    name: str
+
+
 def check(user: Any, action: Action, target: Any) -> None:
     """Raise Http404 if the user may not see the target, PermissionDenied if they lack the role."""
     if isinstance(target, Organization):
         _check_organization(user, action, target)
     elif isinstance(target, Team):
         _check_team(user, action, target)
+    elif isinstance(target, LegacyAliasName):
+        _check_legacy_alias(user, action, target)
     elif isinstance(target, Project | Artifact | ArtifactVersion):
         _check_project(user, action, project_of(target))
     else:
@@ -345,6 +356,21 @@ def _check_team(user: Any, action: Action, team: Team) -> None:
             )
         return
     raise ValueError(f"{action} is not a team action")
+
+
+def _check_legacy_alias(user: Any, action: Action, alias: LegacyAliasName) -> None:
+    """An ordinary alias needs the edit role; a protected one, the team's admins or its legacy
+    registry admins (where the Registry asks for a registry admin)."""
+    if action != Action.SET_LEGACY_ALIAS:
+        raise ValueError(f"{action} is not a legacy alias action")
+    team = alias.team
+    if not team.legacy_protected.filter(name=alias.name).exists():
+        _check_team(user, Action.EDIT_LEGACY, team)
+        return
+    try:
+        _check_team(user, Action.SET_LEGACY_PROTECTED, team)
+    except PermissionDenied as error:
+        raise PermissionDenied(f"{alias.name} is a protected alias. {error}") from None
 
 
 def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:

@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import Team
-from apps.accounts.policy import Action, check
+from apps.accounts.policy import Action, LegacyAliasName, check
 from apps.artifacts.models import ArtifactVersion
 from apps.legacy.models import (
     LegacyAction,
@@ -71,13 +71,9 @@ def _check(actor: Any, action: Action, team: Team) -> None:
 
 
 def _check_alias(actor: Any, team: Team, name: str) -> None:
-    """Protected aliases need more than the edit role; `latest` is nobody's to move."""
+    """A name a person may set (`latest` is nobody's to move), by whom the policy says."""
     validate_alias(name)
-    if team.legacy_protected.filter(name=name).exists():
-        try:
-            _check(actor, Action.SET_LEGACY_PROTECTED, team)
-        except PermissionDenied as error:
-            raise PermissionDenied(f"{name} is a protected alias. {error}") from None
+    _check(actor, Action.SET_LEGACY_ALIAS, LegacyAliasName(team, name))
 
 
 def _event(

@@ -10,7 +10,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from apps.accounts.models import OrganizationRole, TeamRole
-from apps.accounts.policy import Action, can, check, effective_role, visible_registries
+from apps.accounts.policy import (
+    Action,
+    LegacyAliasName,
+    can,
+    check,
+    effective_role,
+    visible_registries,
+)
 from apps.registries.models import Alias, RegistryRole, Visibility
 from apps.registries.services import add_protected_alias, set_alias
 from tests.factories import (
@@ -247,6 +254,31 @@ def test_projects_follow_team_roles(organization, member, team_role, view, write
 def test_organization_admins_reach_every_project(organization, org_admin):
     project = make_project(make_team(organization, "t"), "p")
     assert can(org_admin, Action.WRITE_PROJECT, project)
+
+
+@pytest.mark.parametrize(
+    ("team_role", "ordinary", "protected"),
+    [
+        (TeamRole.ADMIN, True, True),
+        (TeamRole.MEMBER, True, False),
+        (TeamRole.VIEWER, False, False),
+    ],
+)
+def test_legacy_aliases_need_the_edit_role_and_protected_ones_a_team_admin(
+    organization, member, team_role, ordinary, protected
+):
+    team = make_team(organization, "t")
+    team.add_member(member, team_role)
+    team.legacy_protected.create(name="production")
+    assert can(member, Action.SET_LEGACY_ALIAS, LegacyAliasName(team, "staging")) is ordinary
+    assert can(member, Action.SET_LEGACY_ALIAS, LegacyAliasName(team, "production")) is protected
+
+
+def test_a_legacy_registry_admin_may_set_protected_aliases(organization, member):
+    team = make_team(organization, "t", maria=TeamRole.MEMBER)
+    team.legacy_protected.create(name="production")
+    team.legacy_admins.create(user=member)
+    check(member, Action.SET_LEGACY_ALIAS, LegacyAliasName(team, "production"))
 
 
 def test_visible_registries_matches_effective_role(
