@@ -240,7 +240,7 @@ def commit_version(*, actor: Any, version: ArtifactVersion) -> ArtifactVersion:
             AuditAction.VERSION_LOG,
             organization=artifact.project.team.organization,
             actor=actor,
-            target=f"{artifact.project}/{artifact.name}:v{version.number}",
+            target=str(version),
             version=version,
             digest=digest,
         )
