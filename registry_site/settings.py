@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     # Before django_tasks_db: its `db_worker` command, leased, takes the place of theirs.
     "apps.jobs",
     "django_tasks_db",
+    "apps.audit",
     "apps.accounts",
     "apps.artifacts",
     "apps.registries",

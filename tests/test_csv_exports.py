@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lib.csv_export import FORMULA_TRIGGERS, GUARD, csv_lines, safe_cell
-from apps.lineage.models import AuditAction, AuditEvent
 from tests.factories import make_link, make_member, make_version
 
 HOSTILE = [

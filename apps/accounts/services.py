@@ -10,7 +10,7 @@ from django.utils.text import slugify
 
 from apps.accounts.models import Organization, OrganizationMembership, OrganizationRole
 from apps.accounts.signals import organization_created
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 
 
 @transaction.atomic

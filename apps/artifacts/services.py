@@ -24,6 +24,7 @@ from apps.artifacts.models import (
     VersionState,
 )
 from apps.artifacts.storage import CHUNK_SIZE, adopt_uploaded_blob, store_blob
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lib.validators import (
     validate_artifact_name,
     validate_artifact_type,
@@ -34,7 +35,7 @@ from apps.lib.validators import (
     validate_project_name,
     validate_sha256,
 )
-from apps.lineage.models import AuditAction, AuditEvent, Run, RunOutput
+from apps.lineage.models import Run, RunOutput
 
 MANIFEST_MAX_FILES = 100_000
 

@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from apps.accounts.models import Organization, Team, TeamRole
+from apps.audit.models import AuditAction, AuditEvent
 from apps.jobs.conf import job_settings
 from apps.jobs.heartbeat import Heartbeat
 from apps.legacy.models import (
@@ -40,7 +41,6 @@ from apps.legacy.models import (
     MigrationStatus,
 )
 from apps.lib.validators import LATEST, validate_alias, validate_collection_name
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries import services
 from apps.registries.models import (
     Alias,

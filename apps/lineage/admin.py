@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.lib.admin import ReadOnlyAdminMixin, ReadOnlyInline
-from apps.lineage.models import AuditEvent, Run, RunInput, RunOutput
+from apps.lineage.models import Run, RunInput, RunOutput
 
 
 class RunInputInline(ReadOnlyInline):
@@ -25,14 +25,3 @@ class RunAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["project__team", "created_by"]
     search_fields = ["name", "run_id", "project__name"]
     inlines = [RunInputInline, RunOutputInline]
-
-
-@admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The audit log is append-only: nobody adds, changes or deletes an entry, staff included."""
-
-    list_display = ["created_at", "organization", "actor_name", "action", "target"]
-    list_filter = ["action", "organization"]
-    list_select_related = ["organization"]
-    search_fields = ["actor_name", "target"]
-    date_hierarchy = "created_at"

@@ -4,4 +4,4 @@ from django.apps import AppConfig
 class LineageConfig(AppConfig):
     name = "apps.lineage"
     label = "lineage"
-    verbose_name = "Lineage and audit"
+    verbose_name = "Lineage"

@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
+from apps.audit.models import AuditAction
 from apps.lineage.graph import DEFAULT_DEPTH, MAX_DEPTH
-from apps.lineage.models import AuditAction
 from apps.registries.models import Registry
 
 

@@ -19,10 +19,11 @@ from apps.accounts.policy import (
 )
 from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion
+from apps.audit.models import AuditEvent
 from apps.lib.csv_export import csv_response
 from apps.lib.pagination import keyset_page
 from apps.lineage.forms import AuditFilterForm
-from apps.lineage.models import AuditEvent, Run
+from apps.lineage.models import Run
 from apps.lineage.panel import lineage_context
 from apps.registries.lookups import organization_for
 from apps.registries.models import Link

@@ -16,9 +16,9 @@ from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lib.admin import OneByOneDeleteMixin, ReadOnlyInline
 from apps.lib.validators import validate_alias, validate_artifact_type, validate_registry_name
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import (
     Alias,
     Collection,

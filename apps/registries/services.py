@@ -18,6 +18,7 @@ from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, VersionTag
 from apps.artifacts.services import PendingUpload, begin_version, complete_version
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lib.validators import (
     LATEST,
     clean_aliases,
@@ -29,7 +30,6 @@ from apps.lib.validators import (
     validate_registry_name,
     validate_tag,
 )
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import (
     BASELINE_ROLES,
     CORE_REGISTRIES,

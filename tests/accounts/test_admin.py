@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from apps.accounts.models import Organization, Team, TeamMembership
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from tests.factories import make_user
 
 

@@ -7,7 +7,7 @@ import zipfile
 import pytest
 
 from apps.accounts.models import ApiToken
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import RegistryRole, Visibility
 from tests.factories import grant, make_link, make_member, make_registry, make_version
 

@@ -6,7 +6,8 @@ from django.http import Http404
 
 from apps.artifacts.models import ArtifactVersion, Blob, VersionState
 from apps.artifacts.services import FileSpec, begin_version, commit_version, log_version
-from apps.lineage.models import AuditAction, AuditEvent, RunOutput
+from apps.audit.models import AuditAction, AuditEvent
+from apps.lineage.models import RunOutput
 from apps.lineage.services import start_run
 from tests.factories import make_member, make_version
 

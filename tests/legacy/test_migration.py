@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.models import OrganizationRole, Team, TeamRole, User
 from apps.artifacts.models import Project
+from apps.audit.models import AuditAction, AuditEvent
 from apps.legacy import migration, services
 from apps.legacy.migration import migrate_team, plan_team
 from apps.legacy.models import (
@@ -29,7 +30,6 @@ from apps.legacy.models import (
     LegacyRegistryAdmin,
     MigrationStatus,
 )
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries import services as registry_services
 from apps.registries.models import Collection, Link, Registry, RegistryRole, Visibility
 from tests.factories import (

@@ -12,11 +12,11 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from apps.accounts.models import Team, TeamRole, User
+from apps.audit.models import AuditAction, AuditEvent
 from apps.jobs.models import Worker
 from apps.legacy import services
 from apps.legacy.migration import migrate_team, migration_of
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries.models import Registry
 from tests.factories import (
     make_legacy_model,

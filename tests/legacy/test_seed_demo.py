@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.accounts.models import Organization, OrganizationRole, User
 from apps.accounts.policy import effective_role
 from apps.artifacts.storage import open_blob
+from apps.audit.models import AuditAction, AuditEvent
 from apps.legacy.migration import migrate_team, plan_team
 from apps.legacy.models import (
     LegacyAction,
@@ -22,7 +23,7 @@ from apps.legacy.models import (
     LegacyRegisteredModel,
     LegacyVersionTag,
 )
-from apps.lineage.models import AuditAction, AuditEvent, RunInput, RunOutput
+from apps.lineage.models import RunInput, RunOutput
 from apps.registries.models import Alias, Registry, RegistryRole
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from apps.lineage.models import AppendOnlyError, AuditAction, AuditEvent
+from apps.audit.models import AppendOnlyError, AuditAction, AuditEvent
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lineage import views
-from apps.lineage.models import AuditAction, AuditEvent
 from apps.registries import services
 from tests.factories import make_link, make_version
 

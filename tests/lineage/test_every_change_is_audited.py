@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries import services
 from apps.registries.models import RegistryRole, Visibility
 from tests.factories import make_link, make_registry, make_version

@@ -9,7 +9,7 @@ import threading
 from django.db import connection
 
 from apps.accounts.models import ApiToken
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Alias
 from registry.client import Client, Retries
 from tests.factories import make_link, make_version

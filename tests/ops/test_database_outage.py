@@ -18,8 +18,8 @@ from django.db import OperationalError, connection
 from django.test import Client
 
 from apps.accounts.models import ApiToken
+from apps.audit.models import AuditEvent
 from apps.lib.middleware import DatabaseOutage
-from apps.lineage.models import AuditEvent
 from apps.registries.models import Alias
 from tests.factories import make_link, make_version
 

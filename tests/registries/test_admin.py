@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Registry, RegistryArtifactType, RegistryGrant, Visibility
 from tests.factories import make_link, make_registry, make_user, make_version
 
@@ -47,7 +47,7 @@ def custom(organization, org_admin):
         "artifacts/artifactversion/",
         "artifacts/blob/",
         "lineage/run/",
-        "lineage/auditevent/",
+        "audit/auditevent/",
         "accounts/organization/",
         "accounts/team/",
         "accounts/user/",
@@ -64,7 +64,7 @@ def test_change_pages_render(admin_client, project, member, models_registry):
         f"/admin/registries/registry/{models_registry.pk}/change/",
         f"/admin/registries/collection/{link.collection_id}/change/",
         f"/admin/artifacts/artifactversion/{link.version_id}/change/",
-        f"/admin/lineage/auditevent/{AuditEvent.objects.first().pk}/change/",
+        f"/admin/audit/auditevent/{AuditEvent.objects.first().pk}/change/",
     ]:
         assert admin_client.get(url).status_code == 200, url
 
@@ -184,10 +184,10 @@ def test_a_protected_alias_must_be_a_valid_alias(admin_client, custom):
 
 def test_audit_events_cannot_be_changed_or_deleted(admin_client, organization):
     event = AuditEvent.objects.get(action=AuditAction.ORGANIZATION_CREATE)
-    change = admin_client.get(f"/admin/lineage/auditevent/{event.pk}/change/")
+    change = admin_client.get(f"/admin/audit/auditevent/{event.pk}/change/")
     assert b'name="_save"' not in change.content
-    assert admin_client.post(f"/admin/lineage/auditevent/{event.pk}/delete/").status_code == 403
-    assert admin_client.get("/admin/lineage/auditevent/add/").status_code == 403
+    assert admin_client.post(f"/admin/audit/auditevent/{event.pk}/delete/").status_code == 403
+    assert admin_client.get("/admin/audit/auditevent/add/").status_code == 403
 
 
 def test_aliases_and_links_cannot_be_edited(admin_client, project, member, models_registry):

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import ApiToken
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Alias, Link
 from apps.registries.services import add_protected_alias
 from tests.factories import make_link, make_version

@@ -8,7 +8,7 @@ import io
 
 import pytest
 
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries import services
 from apps.registries.models import Direction, MetricDirection
 from tests.factories import grant, make_link, make_member, make_registry, make_version

@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
 from apps.accounts.policy import effective_role
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Registry, RegistryRole, Visibility
 from apps.registries.services import create_registry, delete_registry
 from tests.factories import make_link, make_registry, make_version

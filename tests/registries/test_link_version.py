@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Alias, Collection
 from apps.registries.services import link_version
 from tests.factories import make_link, make_version

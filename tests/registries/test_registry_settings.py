@@ -4,7 +4,7 @@ import pytest
 
 from apps.accounts.models import TeamRole
 from apps.accounts.policy import effective_role, registry_members
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Registry, RegistryGrant, RegistryRole, Visibility
 from tests.factories import grant, make_member, make_registry, make_team
 

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from apps.artifacts.models import ArtifactVersion
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.registries.models import Alias
 from apps.registries.services import add_protected_alias, set_alias, unlink
 from tests.factories import make_link, make_version

@@ -4,7 +4,7 @@ import html
 
 import pytest
 
-from apps.lineage.models import AuditAction, AuditEvent
+from apps.audit.models import AuditAction, AuditEvent
 from apps.lineage.services import record_input, start_run
 from apps.registries.models import Alias, RegistryRole, Visibility
 from apps.registries.services import add_protected_alias, set_alias

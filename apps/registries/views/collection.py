@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, check, effective_role, role_allows
+from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
-from apps.lineage.models import AuditEvent
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
 from apps.registries.lookups import collection_for

@@ -25,9 +25,10 @@ from apps.accounts.policy import (
 from apps.artifacts.diffs import PREVIEW_MAX_BYTES, is_previewable
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
+from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
-from apps.lineage.models import AuditEvent, RunInput
+from apps.lineage.models import RunInput
 from apps.lineage.panel import lineage_context
 from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
