@@ -19,6 +19,7 @@ from apps.accounts.models import Team
 from apps.accounts.policy import Action, can, not_found
 from apps.legacy.migration import registry_name
 from apps.legacy.models import LegacyMigration, LegacyRegisteredModel, MigrationStatus
+from apps.lib.api import ApiError
 from apps.lib.validators import LEGACY_REGISTRY_SLUG
 from apps.registries.models import Link
 from apps.registries.paths import VersionPath, resolve_path, split_path
@@ -109,6 +110,17 @@ def resolve_legacy_path(user: Any, parsed: LegacyPath) -> Link:
             "been deleted."
         )
     raise NotMigrated(_not_migrated_message(team, parsed))
+
+
+def resolve_legacy_link(user: Any, path: str) -> tuple[Link, str] | None:
+    """For the API (apps.registries.api.path_resolvers): the live link a migrated legacy path
+    leads to and the legacy path, None for any other path, 409 while it is not migrated yet."""
+    if (legacy := parse_legacy_path(path)) is None:
+        return None
+    try:
+        return resolve_legacy_path(user, legacy), str(legacy)
+    except NotMigrated as error:
+        raise ApiError(409, "not_migrated", str(error)) from None
 
 
 def _not_migrated_message(team: Team, parsed: LegacyPath) -> str:

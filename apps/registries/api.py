@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
@@ -14,7 +15,6 @@ from apps.artifacts.api import MANIFEST, log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
-from apps.legacy.paths import LegacyPath, NotMigrated, parse_legacy_path, resolve_legacy_path
 from apps.lib.api import ApiError, api_view, int_param, json_body
 from apps.lib.openapi import BINARY, Operation, Schema, json_content
 from apps.lib.pagination import keyset_page
@@ -329,15 +329,20 @@ def versions(request: HttpRequest, org: str, registry: str, collection: str) -> 
     return JsonResponse({"versions": links_json(page.items), "next": page.next_cursor})
 
 
-def resolve_linked(request: HttpRequest, path: str) -> tuple[Link, LegacyPath | None]:
-    """The live link at a Registry path, or at a legacy Model Registry path whose registered
-    model was migrated (then the legacy path too): 409 while it is not migrated yet."""
-    if (legacy := parse_legacy_path(path)) is None:
-        return resolve_path(request.user, path), None
-    try:
-        return resolve_legacy_path(request.user, legacy), legacy
-    except NotMigrated as error:
-        raise ApiError(409, "not_migrated", str(error)) from None
+# Other forms of path that lead to a linked version, each added by the app that owns the form
+# (apps.legacy: the legacy Model Registry's paths), so that this app need not import it. One
+# takes the user and the path and returns None for a path not of its form, else the link and the
+# path it was reached from.
+PathResolver = Callable[[Any, str], tuple[Link, str] | None]
+path_resolvers: list[PathResolver] = []
+
+
+def resolve_linked(request: HttpRequest, path: str) -> tuple[Link, str | None]:
+    """The live link at a Registry path, or at a path of another form (then that path too)."""
+    for resolver in path_resolvers:
+        if (found := resolver(request.user, path)) is not None:
+            return found
+    return resolve_path(request.user, path), None
 
 
 @api_view(
@@ -367,11 +372,11 @@ def resolve(request: HttpRequest) -> JsonResponse:
         raise ApiError(
             400, "missing_path", "Pass ?path=<org>/<registry>/<collection>:<vN or alias>."
         )
-    link, legacy = resolve_linked(request, path)
+    link, redirected_from = resolve_linked(request, path)
     found = link_json(link, with_files=True)
-    if legacy is not None:
+    if redirected_from is not None:
         # Say where the old path led, so clients can warn and callers can update their code.
-        found["redirected_from"] = str(legacy)
+        found["redirected_from"] = redirected_from
     return JsonResponse(found)
 
 
