@@ -18,12 +18,22 @@ from collections.abc import Callable, Iterator
 import boto3
 import pytest
 from django.core.management import call_command
+from django.test.testcases import QuietWSGIRequestHandler
 from moto.server import ThreadedMotoServer
 
 from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
 from apps.artifacts.models import Project
 from apps.registries.models import Registry
 from tests.factories import make_member, make_organization, make_project, make_team
+
+
+@pytest.fixture(scope="session", autouse=True)
+def live_server_without_nagle() -> Iterator[None]:
+    """The live test server writes a response's headers and its body apart; with Nagle's
+    algorithm on, the body then waits for the client's delayed ACK, some 40 ms per request."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
+        yield
 
 
 @pytest.fixture(autouse=True)
