@@ -11,11 +11,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import ApiToken, TeamRole
 from apps.lineage.models import Run
 from apps.lineage.services import record_input
 from apps.registries.services import add_version_tags, set_alias
-from tests.factories import make_link, make_version
+from tests.factories import make_link, make_member, make_registry, make_version
 
 REG = "/orgs/acme/registry/model"
 COL = f"{REG}/classifier"
@@ -41,6 +41,10 @@ PAGES = [
     ("/orgs/acme/projects/ml/mnist/", 8),
     (f"/orgs/acme/projects/ml/mnist/runs/{RUN_ID}/", 8),
     ("/orgs/acme/audit/", 6),
+    ("/orgs/acme/audit/?actor=maria&collection=classifier&action=link.create", 6),
+    ("/orgs/acme/projects/ml/mnist/?artifact=model", 8),
+    # Linked by a different person each time.
+    ("/orgs/acme/registry/dataset/inputs/history/", 5),
 ]
 # (path, queries) for the API, read with a member's token: the token, what the path names
 # (with the policy's organization role), and the rows themselves.
@@ -52,13 +56,19 @@ API_READS = [
     (f"{API}/collections/classifier/versions/", 4),
     (f"{LINKED}/", 4),
     ("/api/v1/resolve/?path=acme/model/classifier:production", 4),
+    # Pages shorter than the data, each with a `next` cursor.
+    (f"{API}/collections/?limit=2", 4),
+    (f"{API}/collections/classifier/versions/?limit=2", 4),
+    ("/api/v1/orgs/acme/registries/dataset/collections/inputs/versions/", 4),
 ]
 
 
 @pytest.fixture
-def organization_at(project, member, models_registry):
+def organization_at(organization, team, project, member, models_registry):
     """A way to grow the organization: each call links `n` more versions into `classifier`
-    (the first taking `production`), with tags, each used by a run, and adds `n` collections."""
+    (the first taking `production`), with tags, each used by a run, and adds `n` collections;
+    and `n` new people, each in team `ml`, with a registry of their own, a run that logs a
+    dataset and links it into another collection, and a report the budget run logged."""
     run = Run.objects.create(project=project, run_id=RUN_ID, name="budget", created_by=member)
 
     def grow(n: int) -> None:
@@ -68,6 +78,13 @@ def organization_at(project, member, models_registry):
             add_version_tags(actor=member, link=link, tags=["a", "b"])
             record_input(actor=member, run=run, version=version)
             make_link(make_version(project, member), models_registry, member, f"c{link.pk}")
+            person = make_member(organization)
+            team.add_member(person, TeamRole.MEMBER)
+            make_registry(organization, person, artifact_types=["dataset"])
+            their_run = Run.objects.create(project=project, name="prep", created_by=person)
+            dataset = make_version(project, person, f"data-{person.pk}", "dataset", run=their_run)
+            make_link(dataset, organization.registries.get(slug="dataset"), person, "inputs")
+            make_version(project, member, "report", "report", run=run)
         if not models_registry.collections.get(name="classifier").aliases.filter(name="production"):
             first = models_registry.collections.get(name="classifier").links.get(number=0)
             set_alias(actor=member, link=first, name="production")
