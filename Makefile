@@ -92,15 +92,20 @@ serve: $(RUN_STAMP)
 	$(call serve,$(SERVE_ENV),$(VENV)/bin/gunicorn -c registry_site/gunicorn_conf.py \
 	registry_site.wsgi,$(TASK_WORKERS))
 
-# The suite runs on SQLite, then again on PostgreSQL when DATABASE_URL names one.
+# The suite runs on SQLite, then again on PostgreSQL when DATABASE_URL names one, each time in
+# TEST_WORKERS processes (pytest-xdist; on PostgreSQL each has a test database of its own). More
+# processes than cores pay: many tests wait on servers, subprocesses and the database.
+TEST_WORKERS ?= 3
+PYTEST := $(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist worksteal
+
 test: $(TEST_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
-	env -u DATABASE_URL $(LOCAL_ENV) $(PY) -m pytest
+	env -u DATABASE_URL $(LOCAL_ENV) $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "Running the suite again on $$DATABASE_URL"; \
-		$(LOCAL_ENV) $(PY) -m pytest; \
+		$(LOCAL_ENV) $(PYTEST); \
 	else \
 		echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; \
 	fi
