@@ -5,9 +5,31 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.accounts.policy import visible_projects
 from apps.lineage.graph import NODE_HEIGHT, NODE_WIDTH
+from apps.lineage.models import RunInput
+from apps.lineage.panel import lineage_context
 
 register = template.Library()
+
+USES_SHOWN = 100
+
+
+@register.inclusion_tag("lineage/includes/graph.html", takes_context=True)
+def lineage_graph(context, version) -> dict:
+    """A version's lineage graph as the query string asks, drawn into a page of another app
+    (a registry version's lineage tab) without that page's view reading lineage itself."""
+    return {**context.flatten(), **lineage_context(context["request"], version)}
+
+
+@register.simple_tag(takes_context=True)
+def runs_that_used(context, version) -> list[tuple[RunInput, bool]]:
+    """The newest runs that used the version, each with whether the viewer may see its
+    project (a hidden one is shown as such, never named)."""
+    uses = RunInput.objects.filter(version=version).newest_with_runs()[:USES_SHOWN]
+    viewer, organization = context["request"].user, context["organization"]
+    shown = set(visible_projects(viewer, organization).values_list("pk", flat=True))
+    return [(use, use.run.project_id in shown) for use in uses]
 
 
 @register.simple_tag

@@ -19,7 +19,6 @@ from apps.accounts.policy import (
     check,
     effective_role,
     role_allows,
-    visible_projects,
     visible_registries,
 )
 from apps.artifacts.diffs import PREVIEW_MAX_BYTES, is_previewable
@@ -28,8 +27,6 @@ from apps.artifacts.storage import open_blob
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
-from apps.lineage.models import RunInput
-from apps.lineage.panel import lineage_context
 from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
 from apps.registries.lookups import link_for
@@ -83,8 +80,6 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         context["next_cursor"] = page.next_cursor
         if context["can_download"] and (preview := request.GET.get("preview")):
             context["preview"] = _preview(link, preview)
-    elif tab == "lineage":
-        context.update(lineage_context(request, link.version))
     elif tab == "history":
         # The version's changes wherever it is linked, in the registries the viewer sees.
         events = AuditEvent.objects.filter(
@@ -92,10 +87,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
         )
         page = history_page(request, events)
         context["events"], context["next_cursor"] = page.items, page.next_cursor
-    elif tab == "usage":
-        uses = RunInput.objects.filter(version=link.version).newest_with_runs()[:100]
-        shown = set(visible_projects(request.user, org).values_list("pk", flat=True))
-        context["used_by"] = [(use, use.run.project_id in shown) for use in uses]
+    # The lineage and usage tabs are lineage's: its template tags read and draw them.
     return context
 
 
