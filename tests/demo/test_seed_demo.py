@@ -188,7 +188,7 @@ def test_the_demo_legacy_registries_plan_and_migrate_cleanly(seeded):
 
 
 def test_a_demo_made_before_the_legacy_registry_gets_it_on_the_next_run(db, monkeypatch):
-    from apps.legacy.management.commands import seed_demo
+    from apps.demo.management.commands import seed_demo
 
     monkeypatch.setattr(seed_demo.Command, "seed_legacy", lambda self, *args: None)
     seed()
