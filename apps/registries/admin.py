@@ -28,6 +28,7 @@ from apps.registries.models import (
     RegistryArtifactType,
     RegistryGrant,
 )
+from apps.registries.paths import collection_path, registry_path
 
 CORE_FIXED_FIELDS = ["name", "description", "visibility"]
 
@@ -37,7 +38,7 @@ def audit_registry(action: AuditAction, request: HttpRequest, registry: Registry
         action,
         organization=registry.organization,
         actor=request.user,
-        target=f"{registry.organization.slug}/{registry.slug}",
+        target=registry_path(registry),
         registry=registry,
         via="admin",
         **data,
@@ -229,7 +230,7 @@ class CollectionAdmin(admin.ModelAdmin):
                 AuditAction.COLLECTION_UPDATE,
                 organization=obj.registry.organization,
                 actor=request.user,
-                target=f"{obj.registry.organization.slug}/{obj.registry.slug}/{obj.name}",
+                target=collection_path(obj),
                 registry=obj.registry,
                 collection=obj,
                 fields=form.changed_data,

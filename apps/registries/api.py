@@ -21,7 +21,7 @@ from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
 from apps.registries.models import Collection, Link, Registry, tag_names
-from apps.registries.paths import resolve_path, version_path
+from apps.registries.paths import registry_path, resolve_path, version_path
 
 PAGE_SIZE = 100
 MAX_PAGE_SIZE = 500
@@ -62,7 +62,7 @@ def registry_json(registry: Registry) -> dict[str, Any]:
     return {
         "name": registry.name,
         "slug": registry.slug,
-        "path": f"{registry.organization.slug}/{registry.slug}",
+        "path": registry_path(registry),
         "description": registry.description,
         "core": registry.is_core,
         "visibility": registry.visibility,
@@ -93,7 +93,7 @@ def collections_json(registry: Registry, rows: list[dict[str, Any]]) -> list[dic
     return [
         {
             "name": row["name"],
-            "path": f"{registry.organization.slug}/{registry.slug}/{row['name']}",
+            "path": f"{registry_path(registry)}/{row['name']}",
             "type": row["artifact_type"],
             "description": row["description"],
             "tags": sorted(row["tag_names"] or []),
