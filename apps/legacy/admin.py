@@ -45,7 +45,7 @@ def _fixable(migration: LegacyMigration | None) -> bool | None:
     (then it depends on what the failed run already copied)."""
     if migration is None or migration.status == MigrationStatus.NOT_STARTED:
         return True
-    if migration.status == MigrationStatus.FAILED:
+    if migration.current_status in (MigrationStatus.FAILED, MigrationStatus.INTERRUPTED):
         return None
     return False
 

@@ -28,13 +28,14 @@ from apps.accounts.policy import Action, can, check, organization_role, visible_
 from apps.jobs.models import Worker
 from apps.legacy.migration import TeamPlan, plan_team
 from apps.legacy.models import (
+    IN_PROGRESS,
     LegacyAlias,
     LegacyMigration,
     LegacyModelVersion,
     LegacyRegisteredModel,
     MigrationStatus,
 )
-from apps.legacy.tasks import IN_PROGRESS, queue_migration
+from apps.legacy.tasks import queue_migration
 from apps.lib.http import is_fragment_request
 from apps.registries.lookups import organization_for
 from apps.registries.models import Registry

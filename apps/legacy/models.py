@@ -235,6 +235,10 @@ class MigrationStatus(models.TextChoices):
     INTERRUPTED = "interrupted", "Interrupted"
 
 
+# Something is running it, or will: a new start is refused, the registry stays read-only.
+IN_PROGRESS = (MigrationStatus.QUEUED, MigrationStatus.RUNNING)
+
+
 class LegacyMigrationQuerySet(models.QuerySet):
     def startable(self) -> LegacyMigrationQuerySet:
         """Those a start may take over: neither queued nor running with a live heartbeat."""

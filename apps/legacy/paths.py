@@ -18,7 +18,7 @@ from django.urls import reverse
 from apps.accounts.models import Team
 from apps.accounts.policy import Action, can, not_found
 from apps.legacy.migration import registry_name
-from apps.legacy.models import LegacyMigration, LegacyRegisteredModel, MigrationStatus
+from apps.legacy.models import IN_PROGRESS, LegacyMigration, LegacyRegisteredModel
 from apps.lib.api import ApiError
 from apps.lib.validators import LEGACY_REGISTRY_SLUG
 from apps.registries.models import Link
@@ -129,7 +129,7 @@ def _not_migrated_message(team: Team, parsed: LegacyPath) -> str:
     org = team.organization.slug
     becomes = VersionPath(org, target, parsed.model, parsed.ref)
     where = f"{team.name}'s legacy Model Registry"
-    if migration and migration.status in (MigrationStatus.QUEUED, MigrationStatus.RUNNING):
+    if migration and migration.current_status in IN_PROGRESS:
         return (
             f"{parsed.model} is in team {where}, which is being migrated to the Registry now; "
             f"try again when it finishes. It will then resolve as {becomes}."

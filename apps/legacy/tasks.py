@@ -19,11 +19,9 @@ from django_tasks import task
 from apps.accounts.models import Team, User
 from apps.jobs.policy import job_policy
 from apps.legacy.migration import migrate_team, migration_of
-from apps.legacy.models import LegacyMigration, MigrationStatus
+from apps.legacy.models import IN_PROGRESS, LegacyMigration, MigrationStatus
 
 log = logging.getLogger(__name__)
-
-IN_PROGRESS = (MigrationStatus.QUEUED, MigrationStatus.RUNNING)
 
 
 def _record_failure(args: list[Any], kwargs: dict[str, Any], reason: str) -> None:

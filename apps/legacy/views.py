@@ -105,8 +105,10 @@ def status_of(model: LegacyRegisteredModel, migration: LegacyMigration | None) -
         return Status("gone", "Migrated; the collection was deleted since")
     if migration is None or migration.status == MigrationStatus.NOT_STARTED:
         return Status("legacy", "Not migrated")
-    if migration.status == MigrationStatus.FAILED:
+    if migration.current_status == MigrationStatus.FAILED:
         return Status("failed", "Not migrated: the last migration run failed")
+    if migration.current_status == MigrationStatus.INTERRUPTED:
+        return Status("failed", "Not migrated: the last migration run stopped before the end")
     return Status("migrating", "Migrating")
 
 

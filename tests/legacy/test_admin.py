@@ -4,6 +4,7 @@ copied, so the Registry never drifts from what stays behind."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from apps.legacy import services
 from apps.legacy.migration import migrate_team, migration_of
@@ -224,7 +225,9 @@ def test_a_migrated_teams_protected_aliases_and_admins_are_read_only(
 
 
 def test_while_a_migration_runs_everything_of_the_team_is_read_only(admin_client, classifier, team):
-    LegacyMigration.objects.create(team=team, status=MigrationStatus.RUNNING)
+    LegacyMigration.objects.create(
+        team=team, status=MigrationStatus.RUNNING, heartbeat_at=timezone.now()
+    )
     assert admin_client.post(change_url(classifier), model_post(classifier)).status_code == 403
     protected = LegacyProtectedAlias.objects.get()
     assert admin_client.post(delete_url(protected), {"post": "yes"}).status_code == 403

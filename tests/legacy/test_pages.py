@@ -323,6 +323,7 @@ def test_a_running_migration_is_said_to_make_the_registry_read_only(
 ):
     migration = migration_of(team)
     migration.status, migration.models_total = MigrationStatus.RUNNING, 1
+    migration.heartbeat_at = timezone.now()  # alive
     migration.save()
     client.force_login(member)
     assert "is being migrated" in client.get(TEAM).content.decode()

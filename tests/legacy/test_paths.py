@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from apps.accounts.models import OrganizationRole, TeamRole
 from apps.legacy import services
@@ -167,11 +170,26 @@ def test_an_unmigrated_model_is_a_clear_409_for_team_members(client, classifier,
 
 def test_a_model_being_migrated_says_to_wait(client, classifier, member, team):
     migration = migration_of(team)
-    migration.status = MigrationStatus.RUNNING
+    migration.status, migration.heartbeat_at = MigrationStatus.RUNNING, timezone.now()
     migration.save()
     response = resolve(client, member, "acme/ml/model-registry/classifier")
     assert response.status_code == 409
     assert "being migrated to the Registry now" in error_of(response)["message"]
+
+
+def test_a_model_whose_migration_stopped_answering_is_not_said_to_be_migrating(
+    client, classifier, member, team
+):
+    """Its run was killed outright: nothing will finish it until someone starts it again."""
+    migration = migration_of(team)
+    migration.status = MigrationStatus.RUNNING
+    migration.heartbeat_at = timezone.now() - timedelta(hours=1)
+    migration.save()
+    message = error_of(resolve(client, member, "acme/ml/model-registry/classifier"))["message"]
+    assert "not been migrated" in message and "being migrated" not in message
+    client.force_login(member)
+    (model,) = client.get("/orgs/acme/legacy/").context["models"]
+    assert model.status.label == "Not migrated: the last migration run stopped before the end"
 
 
 @pytest.mark.parametrize("persona", ["viewer", "outsider"])
