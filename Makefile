@@ -98,10 +98,7 @@ serve: $(RUN_STAMP)
 TEST_WORKERS ?= 3
 PYTEST := $(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist worksteal
 
-test: $(TEST_STAMP)
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
-	$(VENV)/bin/lint-imports
+test: lint
 	env -u DATABASE_URL $(LOCAL_ENV) $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "Running the suite again on $$DATABASE_URL"; \

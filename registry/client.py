@@ -288,11 +288,9 @@ class Client:
         answer is read inside the attempt, so a connection dropped mid-answer is retried too.
         """
 
-        def attempt() -> Any:
-            return self._once(method, url, read, body, headers, auth)
-
         if idempotent is None:
             idempotent = method in ("GET", "HEAD", "PUT")
+        attempt = partial(self._once, method, url, read, body, headers, auth)
         return self._retrying(method, url, attempt, idempotent)
 
     def _once(self, method: str, url: str, read, body=None, headers=None, auth: bool = True):

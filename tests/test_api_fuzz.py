@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from apps.accounts.models import ApiToken
 from apps.artifacts import storage
 from apps.lib.pagination import encode_cursor
+from apps.lib.validators import INT64_MAX
 from tests.factories import make_legacy_model, make_link, make_version
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
@@ -78,7 +79,6 @@ def test_the_api_never_answers_with_a_server_error(
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
-INT64_MAX = 2**63 - 1
 # Numbers as text: past 64 bits, past Python's 4,300-digit int() limit, negative, fractional,
 # non-finite, digits int() refuses (superscripts) or takes from other scripts, and not numbers.
 NUMBERS = [

@@ -129,7 +129,7 @@ MANIFEST = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["path", "sha256", "size"],
+                "required": sorted(REQUIRED_FILE_KEYS),
                 "properties": {
                     "path": {"type": "string"},
                     "sha256": {"type": "string"},
@@ -248,28 +248,22 @@ def log_version(request: HttpRequest, org: str, team: str, project: str, artifac
     )
 )
 def upload_blob(request: HttpRequest, sha256: str):
-    _check_digest(sha256)
-    # Asked first, so that only a caller whose own manifest names the blob hears whether the
-    # store holds it: no one can probe the store for a file they do not claim to have.
-    size = _expected_size(request, sha256)
-    if Blob.objects.filter(sha256=sha256).exists():
+    size = _size_to_receive(request, sha256)
+    if size is None:
         return JsonResponse({"sha256": sha256, "stored": True})
     store_blob(request, sha256=sha256, size=size)
     return JsonResponse({"sha256": sha256, "stored": True}, status=201)
 
 
-def _check_digest(sha256: str) -> None:
+def _size_to_receive(request: HttpRequest, sha256: str) -> int | None:
+    """The blob's size as a pending version of the caller declares it, or None when the store
+    holds it already. Only a blob that such a version names may be sent (no stray storage),
+    and only its sender hears whether the store holds it: no one can probe the store for a
+    file they do not claim to have."""
     try:
         validate_sha256(sha256)
     except ValidationError as error:
         raise ApiError(400, "invalid_digest", error.messages[0]) from error
-
-
-def _expected_size(request: HttpRequest, sha256: str) -> int:
-    """The blob's size as a pending version of the caller declares it.
-
-    Only a blob that such a version names may be sent: no stray storage.
-    """
     expected_size = (
         ManifestEntry.objects.filter(
             blob_id=sha256,
@@ -285,7 +279,7 @@ def _expected_size(request: HttpRequest, sha256: str) -> int:
             "not_expected",
             "No pending version of yours names this blob; send the manifest first.",
         )
-    return expected_size
+    return None if Blob.objects.filter(sha256=sha256).exists() else expected_size
 
 
 @api_view(
@@ -327,9 +321,8 @@ def _expected_size(request: HttpRequest, sha256: str) -> int:
     )
 )
 def start_upload(request: HttpRequest, sha256: str):
-    _check_digest(sha256)
-    size = _expected_size(request, sha256)  # first, as in upload_blob
-    if Blob.objects.filter(sha256=sha256).exists():
+    size = _size_to_receive(request, sha256)
+    if size is None:
         return JsonResponse({"sha256": sha256, "stored": True})
     state, created = open_upload(actor=request.user, sha256=sha256, size=size)
     return JsonResponse(upload_json(request, state), status=201 if created else 200)

@@ -13,9 +13,6 @@ class WorkerQuerySet(models.QuerySet):
         """Workers heard from within the lease."""
         return self.filter(heartbeat_at__gte=timezone.now() - job_settings().lease)
 
-    def gone(self) -> WorkerQuerySet:
-        return self.filter(heartbeat_at__lt=timezone.now() - job_settings().lease)
-
 
 class Worker(models.Model):
     """A running `manage.py db_worker` process. It deletes its row when it stops; a row whose

@@ -92,7 +92,8 @@ def with_references(value: Any, components: dict[str, Any]) -> Any:
     """`value` with each Schema in it replaced by a reference, its definition put in
     `components` under its name."""
     if isinstance(value, Schema):
-        components[value.name] = with_references(value.schema, components)
+        if value.name not in components:  # referenced often; its definition is written once
+            components[value.name] = with_references(value.schema, components)
         return {"$ref": f"#/components/schemas/{value.name}"}
     if isinstance(value, dict):
         return {key: with_references(item, components) for key, item in value.items()}

@@ -247,9 +247,7 @@ class CollectionQuerySet(models.QuerySet):
             version_count=Coalesce(
                 Subquery(live_links, output_field=models.IntegerField()), Value(0)
             ),
-            tag_names=_json_list(
-                CollectionTag.objects.filter(collection=OuterRef("pk")), "collection", "name"
-            ),
+            tag_names=_collection_tag_names(),
         )
 
     def matching(self, text: str) -> CollectionQuerySet:
@@ -283,9 +281,7 @@ class CollectionQuerySet(models.QuerySet):
             "description",
             "created_at",
             "updated_at",
-            tag_names=_json_list(
-                CollectionTag.objects.filter(collection=OuterRef("pk")), "collection", "name"
-            ),
+            tag_names=_collection_tag_names(),
         )
 
 
@@ -435,6 +431,11 @@ class LinkQuerySet(models.QuerySet):
             metrics=F("version__metrics"),
             **_alias_and_tag_names(),
         )
+
+
+def _collection_tag_names() -> Subquery:
+    """A collection's tag names, as a JSON list in the collection's row."""
+    return _json_list(CollectionTag.objects.filter(collection=OuterRef("pk")), "collection", "name")
 
 
 def _alias_and_tag_names() -> dict[str, Subquery]:

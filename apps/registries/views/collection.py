@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -18,7 +18,7 @@ from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
-from apps.registries.lookups import collection_for
+from apps.registries.lookups import collection_for, link_for
 from apps.registries.models import Collection, tag_names
 from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
@@ -252,11 +252,10 @@ def collection_tags(request: HttpRequest, org: str, registry: str, collection: s
 
 @require_POST
 def link_unlink(request: HttpRequest, org: str, registry: str, collection: str, number: int):
-    target = collection_for(request.user, org, registry, collection)
-    link = get_object_or_404(target.links.live(), number=number)
+    link = link_for(request.user, org, registry, collection, number)
     services.unlink(actor=request.user, link=link)
-    messages.success(request, f"Unlinked {link.label} from {target.name}.")
-    return _after_collection_write(request, target, "versions")
+    messages.success(request, f"Unlinked {link.label} from {link.collection.name}.")
+    return _after_collection_write(request, link.collection, "versions")
 
 
 @require_http_methods(["GET", "POST"])
