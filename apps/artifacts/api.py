@@ -47,7 +47,6 @@ from apps.artifacts.storage import (
 from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.openapi import BINARY, Operation, Schema, json_content
 from apps.lib.validators import parse_whole_number, validate_sha256
-from apps.lineage.models import Run
 
 VERSION = Schema(
     "Version",
@@ -194,7 +193,8 @@ def log_details(project: Project, data: dict[str, Any]) -> dict[str, Any]:
     """What a manifest says of the version besides its name and files, checked."""
     run = None
     if run_id := data.get("run"):
-        run = get_object_or_404(Run, project=project, run_id=str(run_id))
+        # Lineage's runs, through the reverse relation its Run puts on projects.
+        run = get_object_or_404(project.runs, run_id=str(run_id))
     for key in ("metadata", "metrics"):
         if key in data and not isinstance(data[key], dict):
             raise ApiError(400, f"invalid_{key}", f"'{key}' must be a JSON object.")

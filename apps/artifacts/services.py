@@ -35,7 +35,6 @@ from apps.lib.validators import (
     validate_project_name,
     validate_sha256,
 )
-from apps.lineage.models import Run, RunOutput
 
 MANIFEST_MAX_FILES = 100_000
 
@@ -122,11 +121,14 @@ def begin_version(
     description: str = "",
     metadata: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
-    run: Run | None = None,
+    run: Any = None,
 ) -> PendingUpload:
     """Phase one of logging: record the manifest and say which blobs to send.
 
-    Content identical to the latest version returns that version with nothing missing.
+    Content identical to the latest version returns that version with nothing missing. A `run`
+    (lineage's Run) records the version as its output, identical content included. Lineage
+    stands above artifacts, so its outputs are reached through the reverse relation its model
+    puts on versions (`logged_by`), not imported.
     """
     check(actor, Action.WRITE_PROJECT, project)
     validate_artifact_name(name)
@@ -154,7 +156,7 @@ def begin_version(
     latest = _latest_committed(artifact)
     if latest is not None and latest.digest == digest:
         if run is not None:
-            RunOutput.objects.get_or_create(run=run, version=latest)
+            latest.logged_by.get_or_create(run=run)
         return PendingUpload(version=latest, missing=[])
 
     # The same manifest sent again by the same person resumes their pending upload.
@@ -180,7 +182,7 @@ def begin_version(
         version.description, version.metadata, version.metrics = description, metadata, metrics
         version.save(update_fields=["description", "metadata", "metrics", "updated_at"])
     if run is not None:
-        RunOutput.objects.get_or_create(run=run, version=version)
+        version.logged_by.get_or_create(run=run)
     stored = set(
         Blob.objects.filter(sha256__in={spec.sha256 for spec in files}).values_list(
             "sha256", flat=True
@@ -226,8 +228,9 @@ def commit_version(*, actor: Any, version: ArtifactVersion) -> ArtifactVersion:
         digest = manifest_digest(FileSpec(e.path, e.blob_id, e.size) for e in entries)
         latest = _latest_committed(artifact)
         if latest is not None and latest.digest == digest:
+            # The runs that logged the pending version logged the latest one.
             for output in version.logged_by.all():
-                RunOutput.objects.get_or_create(run_id=output.run_id, version=latest)
+                latest.logged_by.get_or_create(run_id=output.run_id)
             version.delete()
             return latest
         version.number = artifact.next_version_number
@@ -307,7 +310,7 @@ def log_version(
     description: str = "",
     metadata: Mapping[str, Any] | None = None,
     metrics: Mapping[str, Any] | None = None,
-    run: Run | None = None,
+    run: Any = None,
 ) -> ArtifactVersion:
     """Log files (bytes or paths) from this process in one call: all three phases."""
     specs = {path: FileSpec(path, *_hash_source(source)) for path, source in files.items()}

@@ -181,6 +181,12 @@ def test_runs_record_outputs_and_inputs(client, project, auth, member, models_re
     assert finished["state"] == "finished" and finished["finished_at"]
 
 
+def test_a_manifest_naming_an_unknown_run_logs_nothing(client, project, auth):
+    answer = begin(client, auth, run="no-such-run")
+    assert answer.status_code == 404
+    assert not ArtifactVersion.objects.exists() and not RunOutput.objects.exists()
+
+
 def test_a_restricted_viewer_cannot_use_a_version(
     client, organization, org_admin, project, member, team
 ):

@@ -9,7 +9,7 @@ from apps.artifacts.services import FileSpec, begin_version, commit_version, log
 from apps.audit.models import AuditAction, AuditEvent
 from apps.lineage.models import RunOutput
 from apps.lineage.services import start_run
-from tests.factories import make_member, make_version
+from tests.factories import make_member, make_project, make_version
 
 SHA_OF_EMPTY = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -155,6 +155,13 @@ def test_a_run_records_its_output_even_when_content_is_unchanged(project, member
     again = log(project, member, {"a": b"1"}, run=rerun)
     assert again == first
     assert set(RunOutput.objects.values_list("run__name", flat=True)) == {"train-1", "train-2"}
+
+
+def test_a_run_logs_nothing_into_another_project(project, team, member):
+    run = start_run(actor=member, project=make_project(team, "cifar"), name="train-1")
+    with pytest.raises(ValidationError, match="belongs to another project; log into cifar"):
+        log(project, member, {"a": b"1"}, run=run)
+    assert not ArtifactVersion.objects.exists() and not RunOutput.objects.exists()
 
 
 def test_a_team_viewer_may_not_log(project, organization, team):
