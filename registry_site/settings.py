@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.registries",
     "apps.lineage",
     "apps.legacy",
+    "apps.automations",
     "apps.demo",
 ]
 
@@ -285,6 +286,18 @@ FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("FAILURE_WINDOW_SECONDS", 
 # the client's. Without it, behind a proxy every client has the proxy's address, and shares its
 # throttle.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+
+# Automations. The address pages are reached at, for the links a webhook or Slack message carries.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Webhooks to private, loopback and link-local addresses are refused unless this is on (the demo
+# receiver of `make run` and the tests need loopback).
+AUTOMATIONS_ALLOW_PRIVATE_TARGETS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_TARGETS", False)
+# Seconds to connect, and for each read of the answer; attempts in all, with the worker's backoff.
+AUTOMATIONS_TIMEOUT_SECONDS = float(os.environ.get("AUTOMATIONS_TIMEOUT_SECONDS", "10"))
+AUTOMATIONS_MAX_ATTEMPTS = int(os.environ.get("AUTOMATIONS_MAX_ATTEMPTS", "5"))
+# Passphrases that encrypt team secrets and webhook URLs at rest, newest first (apps/automations/
+# crypto.py); unset, a key derived from SECRET_KEY.
+SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", [])
 
 # `/metrics` answers a request bearing this token (or a signed-in staff user); unset, no token.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

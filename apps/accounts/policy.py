@@ -65,6 +65,10 @@ class Action(StrEnum):
     SET_LEGACY_PROTECTED = "set_legacy_protected"  # put protected aliases on or off versions
     SET_LEGACY_ALIAS = "set_legacy_alias"  # put one alias on or off (a LegacyAliasName)
     MIGRATE_LEGACY = "migrate_legacy"  # see the migration plan and start it
+    # Automations: a team's webhooks and secrets, and the automations that send to them.
+    MANAGE_INTEGRATIONS = "manage_integrations"  # a team's webhooks and secrets
+    USE_INTEGRATIONS = "use_integrations"  # send to a team's webhooks (automations, tests)
+    MANAGE_AUTOMATIONS = "manage_automations"  # on a registry or collection, or organization-wide
 
 
 # The least registry role each registry action needs, before the protected-alias rules.
@@ -81,6 +85,7 @@ REGISTRY_ACTION_ROLE = {
     Action.EDIT_REGISTRY: RegistryRole.ADMIN,
     Action.DELETE_REGISTRY: RegistryRole.ADMIN,
     Action.WIDEN_VISIBILITY: RegistryRole.ADMIN,
+    Action.MANAGE_AUTOMATIONS: RegistryRole.MEMBER,
 }
 
 
@@ -250,6 +255,7 @@ ACTION_PHRASES = {
     Action.WIDEN_VISIBILITY: "Opening this registry to the whole organization",
     Action.CREATE_REGISTRY: "Creating a registry",
     Action.WRITE_PROJECT: "Logging to this project",
+    Action.MANAGE_AUTOMATIONS: "Managing automations here",
 }
 
 
@@ -294,6 +300,14 @@ def _check_organization(user: Any, action: Action, organization: Organization) -
                 "you are a viewer."
             )
         return
+    if action == Action.MANAGE_AUTOMATIONS:
+        # Organization-wide automations watch every registry: the organization's admins' call.
+        if role != OrganizationRole.ADMIN:
+            raise PermissionDenied(
+                f"Organization-wide automations in {organization.name} need the admin role; "
+                f"you are a {role.label.lower()}. Make one on a registry or collection instead."
+            )
+        return
     if action == Action.VIEW_AUDIT_LOG:
         if role != OrganizationRole.ADMIN:
             raise PermissionDenied(
@@ -325,7 +339,8 @@ def _check_project(user: Any, action: Action, project: Project) -> None:
 def _check_team(user: Any, action: Action, team: Team) -> None:
     """A team's legacy Model Registry is the team's own: its members see it, its members and
     admins change it, its registry admins and team admins handle protected aliases, and its
-    team admins migrate it; organization admins may do all of that."""
+    team admins migrate it; its members send to its webhooks, which its admins configure;
+    organization admins may do all of that."""
     if organization_role(user, team.organization_id) == OrganizationRole.ADMIN:
         return
     role = team_role(user, team.pk)
@@ -346,6 +361,15 @@ def _check_team(user: Any, action: Action, team: Team) -> None:
                 f"Protected aliases in team {team.name}'s Model Registry need the admin role in "
                 "the team, or a place among its registry admins; you are a "
                 f"{role.label.lower()}."
+            )
+        return
+    if action == Action.USE_INTEGRATIONS:
+        return
+    if action == Action.MANAGE_INTEGRATIONS:
+        if role != TeamRole.ADMIN:
+            raise PermissionDenied(
+                f"Webhooks and secrets of team {team.name} need the admin role in the team; "
+                f"you are a {role.label.lower()}."
             )
         return
     if action == Action.MIGRATE_LEGACY:

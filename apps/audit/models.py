@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apps.audit.signals import audit_event_recorded
+
 
 class AuditAction(models.TextChoices):
     ORGANIZATION_CREATE = "organization.create", "Organization created"
@@ -40,6 +42,14 @@ class AuditAction(models.TextChoices):
     ALIAS_REMOVE = "alias.remove", "Alias removed"
     DOWNLOAD = "version.download", "Files downloaded"
     MIGRATE = "collection.migrate", "Migrated from the legacy Model Registry"
+    AUTOMATION_CREATE = "automation.create", "Automation created"
+    AUTOMATION_UPDATE = "automation.update", "Automation changed"
+    AUTOMATION_DELETE = "automation.delete", "Automation deleted"
+    WEBHOOK_CREATE = "webhook.create", "Webhook created"
+    WEBHOOK_UPDATE = "webhook.update", "Webhook changed"
+    WEBHOOK_DELETE = "webhook.delete", "Webhook deleted"
+    SECRET_SET = "secret.set", "Team secret set"
+    SECRET_REMOVE = "secret.remove", "Team secret removed"
 
 
 # Event data shown as "<key> <value>" in an event's details, in this order.
@@ -168,7 +178,7 @@ class AuditEvent(models.Model):
     ) -> AuditEvent:
         """Write one event; call it inside the transaction of the change it describes."""
         is_user = actor is not None and getattr(actor, "is_authenticated", False)
-        return cls.objects.create(
+        event = cls.objects.create(
             organization=organization,
             action=action,
             actor=actor if is_user else None,
@@ -179,3 +189,5 @@ class AuditEvent(models.Model):
             target=target,
             data=data,
         )
+        audit_event_recorded.send(cls, event=event)
+        return event
