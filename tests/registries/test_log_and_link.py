@@ -15,8 +15,9 @@ from tests.registries.test_api_write import COL, headers_for, send
 
 VERSIONS = f"{COL}/versions/"
 # Token, project and roles; the version, its blob, its commit and audit event; the link, its
-# audit event, `latest` and `candidate` moved (each with its event); the answer's row.
-LOG_AND_LINK_QUERIES = 45
+# audit event, `latest` and `candidate` moved (each with its event); for each of those four
+# events, the automations that watch it; the answer's row.
+LOG_AND_LINK_QUERIES = 49
 
 
 def inline(path: str, content: bytes, *, send_content: bool = True) -> dict:
