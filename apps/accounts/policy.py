@@ -18,24 +18,18 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.models import (
+    ROLE_RANK,
     Organization,
     OrganizationMembership,
     OrganizationRole,
+    RegistryRole,
     Team,
     TeamMembership,
     TeamRole,
-)
-from apps.artifacts.models import Artifact, ArtifactVersion, Project
-from apps.registries.models import (
-    ROLE_RANK,
-    Alias,
-    Collection,
-    Link,
-    Registry,
-    RegistryGrant,
-    RegistryRole,
     Visibility,
 )
+from apps.artifacts.models import Artifact, ArtifactVersion, Project
+from apps.registries.models import Alias, Collection, Link, Registry, RegistryGrant
 
 
 class Action(StrEnum):

@@ -8,7 +8,7 @@ from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, JSONArray, Lower
 
-from apps.accounts.models import Organization, Team
+from apps.accounts.models import BASELINE_ROLES, Organization, RegistryRole, Team, Visibility
 from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
 from apps.lib.expressions import JSONList
 from apps.lib.validators import LATEST, TAG_PATTERN
@@ -18,29 +18,6 @@ CORE_REGISTRIES = {
     "model": ("Models", "The organization's models, ready to share and promote.", "model"),
     "dataset": ("Datasets", "The organization's datasets, versioned and shared.", "dataset"),
 }
-
-
-class Visibility(models.TextChoices):
-    ORGANIZATION = "organization", "Organization"
-    RESTRICTED = "restricted", "Restricted"
-
-
-class RegistryRole(models.TextChoices):
-    """Registry roles, highest first; `RANK` orders them."""
-
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
-    RESTRICTED_VIEWER = "restricted_viewer", "Restricted viewer"
-
-
-ROLE_RANK = {
-    RegistryRole.RESTRICTED_VIEWER: 1,
-    RegistryRole.VIEWER: 2,
-    RegistryRole.MEMBER: 3,
-    RegistryRole.ADMIN: 4,
-}
-BASELINE_ROLES = [RegistryRole.RESTRICTED_VIEWER, RegistryRole.VIEWER, RegistryRole.MEMBER]
 
 
 class RegistryQuerySet(models.QuerySet):
