@@ -36,8 +36,6 @@ from apps.accounts.models import (
     TeamRole,
     Visibility,
 )
-from apps.artifacts.models import ArtifactVersion, Project
-from apps.registries.models import Link
 
 
 class Action(StrEnum):
@@ -364,7 +362,8 @@ def _check_legacy_alias(user: Any, action: Action, alias: LegacyAliasName) -> No
 
 
 def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:
-    """The organization's teams whose legacy registries the user sees: theirs, or all for admins."""
+    """The organization's teams whose legacy registries and projects the user sees: theirs, or
+    all for admins."""
     teams = organization.teams.all()
     role = organization_role(user, organization.pk)
     if role is None:
@@ -421,33 +420,6 @@ def visible_registries(user: Any, organization: Organization) -> QuerySet:
         return registries
     granted = registries.filter(Q(grants__user=user) | Q(grants__team__memberships__user=user))
     return registries.filter(Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("pk")))
-
-
-def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]:
-    """The organization's projects the user may see: their teams' projects, or all for admins."""
-    projects = Project.objects.filter(team__organization=organization)
-    role = organization_role(user, organization.pk)
-    if role is None:
-        return projects.none()
-    if role == OrganizationRole.ADMIN:
-        return projects
-    return projects.filter(team__memberships__user=user)
-
-
-def visible_version_ids(user: Any, organization: Organization, version_ids) -> set[int]:
-    """Which of these versions the user may see, in one query: those in a project they see, and
-    those linked into a registry they see (a registry's viewers need not belong to the team)."""
-    linked = Link.objects.live().filter(
-        collection__registry__in=visible_registries(user, organization)
-    )
-    return set(
-        ArtifactVersion.objects.filter(pk__in=version_ids)
-        .filter(
-            Q(artifact__project__in=visible_projects(user, organization))
-            | Q(pk__in=linked.values("version_id"))
-        )
-        .values_list("pk", flat=True)
-    )
 
 
 @dataclass
