@@ -5,15 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
+from apps.accounts.models import Visibility
 from apps.artifacts.models import ArtifactVersion, VersionState, VersionTag
-from apps.registries.models import (
-    Alias,
-    CollectionTag,
-    ProtectedAlias,
-    Registry,
-    RegistryGrant,
-    Visibility,
-)
+from apps.registries.models import Alias, CollectionTag, ProtectedAlias, Registry, RegistryGrant
 from tests.factories import make_link, make_version
 
 

@@ -30,6 +30,31 @@ class TeamRole(models.TextChoices):
     VIEWER = "viewer", "Viewer"
 
 
+# A registry's visibility and roles, beside the other roles: the policy reads them all, and
+# accounts sits below registries.
+class Visibility(models.TextChoices):
+    ORGANIZATION = "organization", "Organization"
+    RESTRICTED = "restricted", "Restricted"
+
+
+class RegistryRole(models.TextChoices):
+    """Registry roles, highest first; `ROLE_RANK` orders them."""
+
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+    VIEWER = "viewer", "Viewer"
+    RESTRICTED_VIEWER = "restricted_viewer", "Restricted viewer"
+
+
+ROLE_RANK = {
+    RegistryRole.RESTRICTED_VIEWER: 1,
+    RegistryRole.VIEWER: 2,
+    RegistryRole.MEMBER: 3,
+    RegistryRole.ADMIN: 4,
+}
+BASELINE_ROLES = [RegistryRole.RESTRICTED_VIEWER, RegistryRole.VIEWER, RegistryRole.MEMBER]
+
+
 class OrganizationQuerySet(models.QuerySet):
     def for_user(self, user: User) -> OrganizationQuerySet:
         """The organizations the user belongs to, by name."""

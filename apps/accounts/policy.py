@@ -4,6 +4,14 @@
 `can(user, action, target)` applies the role table of DESIGN.md; `check` raises the error a view
 or the API shows: Http404 when the user may not even see the target (so its existence does not
 leak), PermissionDenied naming the role needed when they may see it but lack the role.
+
+Accounts sits below the apps whose things the policy rules on, so it imports none of their
+models (type hints read Any) and asks the targets instead. Organizations, teams and
+`LegacyAliasName` are told apart by type. A project action (VIEW_PROJECT, WRITE_PROJECT) is on a
+project or on anything with a `.project` (an artifact, a version); every other action is on a
+registry or on anything with a `.registry` (a collection, a link, an alias). Whether an action
+touches a protected alias is a fact about the target, asked with the method PROTECTED_FACTS
+names for the action; a target without that method touches none. The rule stays here.
 """
 
 from __future__ import annotations
@@ -18,22 +26,14 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.models import (
+    ROLE_RANK,
     Organization,
     OrganizationMembership,
     OrganizationRole,
+    RegistryRole,
     Team,
     TeamMembership,
     TeamRole,
-)
-from apps.artifacts.models import Artifact, ArtifactVersion, Project
-from apps.registries.models import (
-    ROLE_RANK,
-    Alias,
-    Collection,
-    Link,
-    Registry,
-    RegistryGrant,
-    RegistryRole,
     Visibility,
 )
 
@@ -71,6 +71,9 @@ class Action(StrEnum):
     MANAGE_AUTOMATIONS = "manage_automations"  # on a registry or collection, or organization-wide
 
 
+# `check` tells a project's actions apart by the action: their targets are another app's.
+PROJECT_ACTIONS = {Action.VIEW_PROJECT, Action.WRITE_PROJECT}
+
 # The least registry role each registry action needs, before the protected-alias rules.
 REGISTRY_ACTION_ROLE = {
     Action.VIEW: RegistryRole.RESTRICTED_VIEWER,
@@ -86,6 +89,15 @@ REGISTRY_ACTION_ROLE = {
     Action.DELETE_REGISTRY: RegistryRole.ADMIN,
     Action.WIDEN_VISIBILITY: RegistryRole.ADMIN,
     Action.MANAGE_AUTOMATIONS: RegistryRole.MEMBER,
+}
+
+# The question whose yes makes an action touch a protected alias, by the method of the target
+# that answers it: a link unlinked, a collection deleted, an alias (often unsaved) set or removed.
+PROTECTED_FACTS = {
+    Action.UNLINK: "carries_protected_alias",
+    Action.DELETE_COLLECTION: "holds_protected_alias",
+    Action.SET_ALIAS: "is_protected",
+    Action.REMOVE_ALIAS: "is_protected",
 }
 
 
@@ -116,7 +128,7 @@ def organization_role(user: Any, organization_id: int) -> OrganizationRole | Non
     return OrganizationRole(role) if role else None
 
 
-def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
+def effective_role(user: Any, registry: Any) -> RegistryRole | None:
     """The highest role the user holds on the registry, or None if they may not see it.
 
     Sources: admin for organization admins; the user's own grant; grants to the user's teams;
@@ -130,16 +142,16 @@ def effective_role(user: Any, registry: Registry) -> RegistryRole | None:
         return RegistryRole.ADMIN
     roles = [
         RegistryRole(role)
-        for role in RegistryGrant.objects.filter(registry=registry)
-        .filter(Q(user=user) | Q(team__memberships__user=user))
-        .values_list("role", flat=True)
+        for role in registry.grants.filter(
+            Q(user=user) | Q(team__memberships__user=user)
+        ).values_list("role", flat=True)
     ]
     if baseline := _baseline_role(org_role, registry):
         roles.append(baseline)
     return max(roles, key=ROLE_RANK.__getitem__, default=None)
 
 
-def _baseline_role(org_role: OrganizationRole, registry: Registry) -> RegistryRole | None:
+def _baseline_role(org_role: OrganizationRole, registry: Any) -> RegistryRole | None:
     """What every organization member holds on an organization-visible registry (capped at
     viewer for organization viewers); nothing on a restricted one."""
     if registry.visibility != Visibility.ORGANIZATION:
@@ -150,7 +162,7 @@ def _baseline_role(org_role: OrganizationRole, registry: Registry) -> RegistryRo
     return baseline
 
 
-def _baseline_allows(user: Any, registry: Registry, action: Action) -> bool:
+def _baseline_allows(user: Any, registry: Any, action: Action) -> bool:
     """Whether the baseline role alone allows a read, sparing the grants query: most reads
     are by members of an organization-visible registry."""
     org_role = organization_role(user, registry.organization_id)
@@ -174,35 +186,21 @@ def team_role(user: Any, team_id: int) -> TeamRole | None:
     return TeamRole(role) if role else None
 
 
-def registry_of(target: Registry | Collection | Link | Alias) -> Registry:
-    if isinstance(target, Registry):
-        return target
-    if isinstance(target, Collection):
-        return target.registry
-    if isinstance(target, Link | Alias):
-        return target.collection.registry
-    raise TypeError(f"{type(target).__name__} is not in a registry")
+def registry_of(target: Any) -> Any:
+    # A registry has no `.registry`: a target without one is the registry itself.
+    return getattr(target, "registry", target)
 
 
-def project_of(target: Project | Artifact | ArtifactVersion) -> Project:
-    if isinstance(target, Project):
-        return target
-    if isinstance(target, Artifact):
-        return target.project
-    if isinstance(target, ArtifactVersion):
-        return target.artifact.project
-    raise TypeError(f"{type(target).__name__} is not in a project")
+def project_of(target: Any) -> Any:
+    # A project has no `.project`: a target without one is the project itself.
+    return getattr(target, "project", target)
 
 
-def touches_protected(action: Action, target: Registry | Collection | Link | Alias) -> bool:
+def touches_protected(action: Action, target: Any) -> bool:
     """Whether the action puts on, takes off or removes a protected alias."""
-    if action == Action.UNLINK and isinstance(target, Link):
-        return _carries_protected(target)
-    if action == Action.DELETE_COLLECTION and isinstance(target, Collection):
-        return Collection.objects.filter(pk=target.pk).holding_protected_alias().exists()
-    if action in (Action.SET_ALIAS, Action.REMOVE_ALIAS) and isinstance(target, Alias):
-        return registry_of(target).protected_aliases.filter(name=target.name).exists()
-    return False
+    fact = PROTECTED_FACTS.get(action)
+    answer = getattr(target, fact, None) if fact else None
+    return answer is not None and answer()
 
 
 def required_role(action: Action, *, protected: bool = False) -> RegistryRole:
@@ -217,12 +215,7 @@ def role_allows(role: RegistryRole | None, action: Action, *, protected: bool = 
     return ROLE_RANK[role] >= ROLE_RANK[required_role(action, protected=protected)]
 
 
-def _carries_protected(link: Link) -> bool:
-    protected = link.collection.registry.protected_aliases.values("name")
-    return link.aliases.filter(name__in=protected).exists()
-
-
-def _can_delete_registry(user: Any, registry: Registry, role: RegistryRole | None) -> bool:
+def _can_delete_registry(user: Any, registry: Any, role: RegistryRole | None) -> bool:
     """Core registries never; custom ones by an organization admin, or the admin who made it."""
     if registry.is_core or role != RegistryRole.ADMIN:
         return False
@@ -281,7 +274,7 @@ def check(user: Any, action: Action, target: Any) -> None:
         _check_team(user, action, target)
     elif isinstance(target, LegacyAliasName):
         _check_legacy_alias(user, action, target)
-    elif isinstance(target, Project | Artifact | ArtifactVersion):
+    elif action in PROJECT_ACTIONS:
         _check_project(user, action, project_of(target))
     else:
         _check_registry(user, action, target)
@@ -318,22 +311,17 @@ def _check_organization(user: Any, action: Action, organization: Organization) -
     raise ValueError(f"{action} is not an organization action")
 
 
-def _check_project(user: Any, action: Action, project: Project) -> None:
+def _check_project(user: Any, action: Action, project: Any) -> None:
     if organization_role(user, project.team.organization_id) == OrganizationRole.ADMIN:
         return
     role = team_role(user, project.team_id)
     if role is None:
         raise Http404("No such project.")
-    if action == Action.VIEW_PROJECT:
-        return
-    if action == Action.WRITE_PROJECT:
-        if role == TeamRole.VIEWER:
-            raise PermissionDenied(
-                f"Logging to project {project.name} needs the member or admin role in team "
-                f"{project.team.name}; you are a viewer."
-            )
-        return
-    raise ValueError(f"{action} is not a project action")
+    if action == Action.WRITE_PROJECT and role == TeamRole.VIEWER:
+        raise PermissionDenied(
+            f"Logging to project {project.name} needs the member or admin role in team "
+            f"{project.team.name}; you are a viewer."
+        )
 
 
 def _check_team(user: Any, action: Action, team: Team) -> None:
@@ -398,7 +386,8 @@ def _check_legacy_alias(user: Any, action: Action, alias: LegacyAliasName) -> No
 
 
 def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:
-    """The organization's teams whose legacy registries the user sees: theirs, or all for admins."""
+    """The organization's teams whose legacy registries and projects the user sees: theirs, or
+    all for admins."""
     teams = organization.teams.all()
     role = organization_role(user, organization.pk)
     if role is None:
@@ -445,45 +434,16 @@ def _check_registry(user: Any, action: Action, target: Any) -> None:
         )
 
 
-def visible_registries(user: Any, organization: Organization) -> QuerySet[Registry]:
+def visible_registries(user: Any, organization: Organization) -> QuerySet:
     """The registries of the organization that the user may see, in one query."""
     role = organization_role(user, organization.pk)
-    registries = Registry.objects.filter(organization=organization)
+    registries = organization.registries.all()
     if role is None:
         return registries.none()
     if role == OrganizationRole.ADMIN:
         return registries
-    granted = RegistryGrant.objects.filter(Q(user=user) | Q(team__memberships__user=user))
-    return registries.filter(
-        Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("registry_id"))
-    )
-
-
-def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]:
-    """The organization's projects the user may see: their teams' projects, or all for admins."""
-    projects = Project.objects.filter(team__organization=organization)
-    role = organization_role(user, organization.pk)
-    if role is None:
-        return projects.none()
-    if role == OrganizationRole.ADMIN:
-        return projects
-    return projects.filter(team__memberships__user=user)
-
-
-def visible_version_ids(user: Any, organization: Organization, version_ids) -> set[int]:
-    """Which of these versions the user may see, in one query: those in a project they see, and
-    those linked into a registry they see (a registry's viewers need not belong to the team)."""
-    linked = Link.objects.live().filter(
-        collection__registry__in=visible_registries(user, organization)
-    )
-    return set(
-        ArtifactVersion.objects.filter(pk__in=version_ids)
-        .filter(
-            Q(artifact__project__in=visible_projects(user, organization))
-            | Q(pk__in=linked.values("version_id"))
-        )
-        .values_list("pk", flat=True)
-    )
+    granted = registries.filter(Q(grants__user=user) | Q(grants__team__memberships__user=user))
+    return registries.filter(Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("pk")))
 
 
 @dataclass
@@ -493,10 +453,10 @@ class RegistryMember:
     user: Any
     role: RegistryRole
     source: str
-    grant: RegistryGrant | None  # the user's own grant, which settings can change
+    grant: Any  # the user's own RegistryGrant, which settings can change, or None
 
 
-def registry_members(registry: Registry) -> list[RegistryMember]:
+def registry_members(registry: Any) -> list[RegistryMember]:
     """Everyone holding a role on the registry beyond the baseline, in three queries.
 
     Follows `effective_role`: organization admins, the users' own grants, and their teams'
@@ -516,7 +476,7 @@ def registry_members(registry: Registry) -> list[RegistryMember]:
         team_id__in=team_roles, user__organization_memberships__organization_id=org
     ).select_related("user")
 
-    candidates: dict[int, list[tuple[RegistryRole, str, Any, RegistryGrant | None]]] = {}
+    candidates: dict[int, list[tuple[RegistryRole, str, Any, Any]]] = {}
     for membership in admins:
         candidates.setdefault(membership.user_id, []).append(
             (RegistryRole.ADMIN, "organization admin", membership.user, None)

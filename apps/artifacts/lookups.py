@@ -1,13 +1,16 @@
 """Finding what a URL names, for pages and API alike: 404 for whoever may not see it, the same
-404 as for what does not exist, so that nothing's existence leaks."""
+404 as for what does not exist, so that nothing's existence leaks. And which projects a user
+sees, by the policy's rule."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from django.db.models import QuerySet
 from django.http import Http404
 
-from apps.accounts.policy import Action, check, not_found
+from apps.accounts.models import Organization
+from apps.accounts.policy import Action, check, not_found, visible_teams
 from apps.artifacts.models import ArtifactVersion, Project
 
 Found = TypeVar("Found")
@@ -41,3 +44,9 @@ def version_for(user: Any, uid: Any) -> ArtifactVersion:
         ArtifactVersion.objects.select_related("artifact__project__team").filter(uid=uid).first()
     )
     return visible(user, found, f"version {uid}", Action.VIEW_PROJECT)
+
+
+def visible_projects(user: Any, organization: Organization) -> QuerySet[Project]:
+    """The organization's projects the user may see, by the rule VIEW_PROJECT follows: those
+    of the teams `visible_teams` gives (their own, or all for organization admins)."""
+    return Project.objects.filter(team__in=visible_teams(user, organization))

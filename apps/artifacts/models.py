@@ -185,6 +185,10 @@ class ArtifactVersion(models.Model):
         return f"{self.artifact}:{self.label}"
 
     @property
+    def project(self) -> Project:
+        return self.artifact.project
+
+    @property
     def label(self) -> str:
         return f"v{self.number}" if self.number is not None else "pending"
 

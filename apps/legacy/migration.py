@@ -27,7 +27,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.accounts.models import Organization, Team, TeamRole
+from apps.accounts.models import Organization, RegistryRole, Team, TeamRole, Visibility
 from apps.audit.models import AuditAction, AuditEvent
 from apps.jobs.conf import job_settings
 from apps.jobs.heartbeat import Heartbeat
@@ -52,8 +52,6 @@ from apps.registries.models import (
     Registry,
     RegistryArtifactType,
     RegistryGrant,
-    RegistryRole,
-    Visibility,
 )
 from apps.registries.paths import collection_path, registry_path, version_path
 

@@ -17,9 +17,11 @@ from django.db.models import Count, F, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 
-from apps.accounts.policy import visible_projects, visible_registries, visible_version_ids
+from apps.accounts.policy import visible_registries
+from apps.artifacts.lookups import visible_projects
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.lineage.models import Run, RunInput, RunOutput, RunState
+from apps.registries.lookups import visible_version_ids
 from apps.registries.models import Alias, Link
 
 MAX_DEPTH = 5

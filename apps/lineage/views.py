@@ -10,13 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from apps.accounts.policy import (
-    Action,
-    check,
-    not_found,
-    visible_registries,
-    visible_version_ids,
-)
+from apps.accounts.policy import Action, check, not_found, visible_registries
 from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion
 from apps.audit.models import AuditEvent
@@ -25,7 +19,7 @@ from apps.lib.pagination import keyset_page
 from apps.lineage.forms import AuditFilterForm
 from apps.lineage.models import Run
 from apps.lineage.panel import lineage_context
-from apps.registries.lookups import organization_for
+from apps.registries.lookups import organization_for, visible_version_ids
 from apps.registries.models import Link
 
 EVENTS_PER_PAGE = 50

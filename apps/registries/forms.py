@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.http import urlencode
 
+from apps.accounts.models import BASELINE_ROLES, RegistryRole, Visibility
 from apps.lib.validators import (
     clean_aliases,
     clean_tags,
@@ -17,7 +18,6 @@ from apps.lib.validators import (
     validate_collection_name,
     validate_registry_name,
 )
-from apps.registries.models import BASELINE_ROLES, RegistryRole, Visibility
 
 
 def split_list(value: str) -> list[str]:

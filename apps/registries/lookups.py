@@ -1,13 +1,17 @@
 """Finding what a URL names, for pages and API alike: the same 404 for what the user may not
-see as for what does not exist (see `apps.artifacts.lookups.visible`)."""
+see as for what does not exist (see `apps.artifacts.lookups.visible`). And which versions a user
+sees, through their projects or the registries they are linked into."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
+
 from apps.accounts.models import Organization
-from apps.accounts.policy import Action
-from apps.artifacts.lookups import visible
+from apps.accounts.policy import Action, visible_registries
+from apps.artifacts.lookups import visible, visible_projects
+from apps.artifacts.models import ArtifactVersion
 from apps.registries.models import Collection, Link, Registry
 from apps.registries.paths import version_path
 
@@ -58,3 +62,19 @@ def link_for(user: Any, org: str, registry: str, collection: str, number: int) -
         .first()
     )
     return visible(user, found, version_path(org, registry, collection, number))
+
+
+def visible_version_ids(user: Any, organization: Organization, version_ids) -> set[int]:
+    """Which of these versions the user may see, in one query: those in a project they see, and
+    those linked into a registry they see (a registry's viewers need not belong to the team)."""
+    linked = Link.objects.live().filter(
+        collection__registry__in=visible_registries(user, organization)
+    )
+    return set(
+        ArtifactVersion.objects.filter(pk__in=version_ids)
+        .filter(
+            Q(artifact__project__in=visible_projects(user, organization))
+            | Q(pk__in=linked.values("version_id"))
+        )
+        .values_list("pk", flat=True)
+    )

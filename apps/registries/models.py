@@ -8,7 +8,7 @@ from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, JSONArray, Lower
 
-from apps.accounts.models import Organization, Team
+from apps.accounts.models import BASELINE_ROLES, Organization, RegistryRole, Team, Visibility
 from apps.artifacts.models import ArtifactVersion, ManifestEntry, VersionTag
 from apps.lib.expressions import JSONList
 from apps.lib.validators import LATEST, TAG_PATTERN
@@ -18,29 +18,6 @@ CORE_REGISTRIES = {
     "model": ("Models", "The organization's models, ready to share and promote.", "model"),
     "dataset": ("Datasets", "The organization's datasets, versioned and shared.", "dataset"),
 }
-
-
-class Visibility(models.TextChoices):
-    ORGANIZATION = "organization", "Organization"
-    RESTRICTED = "restricted", "Restricted"
-
-
-class RegistryRole(models.TextChoices):
-    """Registry roles, highest first; `RANK` orders them."""
-
-    ADMIN = "admin", "Admin"
-    MEMBER = "member", "Member"
-    VIEWER = "viewer", "Viewer"
-    RESTRICTED_VIEWER = "restricted_viewer", "Restricted viewer"
-
-
-ROLE_RANK = {
-    RegistryRole.RESTRICTED_VIEWER: 1,
-    RegistryRole.VIEWER: 2,
-    RegistryRole.MEMBER: 3,
-    RegistryRole.ADMIN: 4,
-}
-BASELINE_ROLES = [RegistryRole.RESTRICTED_VIEWER, RegistryRole.VIEWER, RegistryRole.MEMBER]
 
 
 class RegistryQuerySet(models.QuerySet):
@@ -318,6 +295,10 @@ class Collection(models.Model):
     def __str__(self) -> str:
         return f"{self.registry.slug}/{self.name}"
 
+    def holds_protected_alias(self) -> bool:
+        """Whether a live link in it carries one of the registry's protected aliases."""
+        return Collection.objects.filter(pk=self.pk).holding_protected_alias().exists()
+
 
 # Past every real metric value, for versions without the metric (see with_metric_sort_value).
 MISSING_METRIC = 1e300
@@ -509,8 +490,17 @@ class Link(models.Model):
         return f"v{self.number}"
 
     @property
+    def registry(self) -> Registry:
+        return self.collection.registry
+
+    @property
     def is_live(self) -> bool:
         return self.unlinked_at is None
+
+    def carries_protected_alias(self) -> bool:
+        """Whether one of its aliases is protected in its registry, in one query."""
+        protected = self.registry.protected_aliases.values("name")
+        return self.aliases.filter(name__in=protected).exists()
 
     def tag_names(self) -> list[str]:
         """Its version's tags, which show through every link, and its own, in one query."""
@@ -561,8 +551,17 @@ class Alias(models.Model):
         return self.name
 
     @property
+    def registry(self) -> Registry:
+        return self.collection.registry
+
+    @property
     def is_latest(self) -> bool:
         return self.name == LATEST
+
+    def is_protected(self) -> bool:
+        """Whether its name is a protected alias of its registry; asked of unsaved aliases too,
+        before they are put on a version."""
+        return self.registry.protected_aliases.filter(name=self.name).exists()
 
 
 class CollectionTag(models.Model):

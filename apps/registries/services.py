@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from apps.accounts.models import Organization, Team
+from apps.accounts.models import BASELINE_ROLES, Organization, RegistryRole, Team, Visibility
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, VersionTag
 from apps.artifacts.services import PendingUpload, begin_version, complete_version
@@ -31,7 +31,6 @@ from apps.lib.validators import (
     validate_tag,
 )
 from apps.registries.models import (
-    BASELINE_ROLES,
     CORE_REGISTRIES,
     Alias,
     Collection,
@@ -43,9 +42,7 @@ from apps.registries.models import (
     Registry,
     RegistryArtifactType,
     RegistryGrant,
-    RegistryRole,
     Star,
-    Visibility,
 )
 from apps.registries.paths import collection_path, link_path, registry_path
 

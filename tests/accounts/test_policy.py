@@ -9,7 +9,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from apps.accounts.models import OrganizationRole, TeamRole
+from apps.accounts.models import OrganizationRole, RegistryRole, TeamRole, Visibility
 from apps.accounts.policy import (
     Action,
     LegacyAliasName,
@@ -18,7 +18,7 @@ from apps.accounts.policy import (
     effective_role,
     visible_registries,
 )
-from apps.registries.models import Alias, RegistryRole, Visibility
+from apps.registries.models import Alias
 from apps.registries.services import add_protected_alias, set_alias
 from tests.factories import (
     grant,

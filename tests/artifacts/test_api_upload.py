@@ -4,10 +4,9 @@ import hashlib
 
 import pytest
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import ApiToken, RegistryRole, Visibility
 from apps.artifacts.models import ArtifactVersion, Blob
 from apps.lineage.models import RunInput, RunOutput
-from apps.registries.models import RegistryRole, Visibility
 from tests.factories import grant, make_link, make_member, make_registry, make_version
 
 PROJECT = "/api/v1/orgs/acme/teams/ml/projects/mnist"

@@ -6,9 +6,8 @@ import zipfile
 
 import pytest
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import ApiToken, RegistryRole, Visibility
 from apps.audit.models import AuditAction, AuditEvent
-from apps.registries.models import RegistryRole, Visibility
 from tests.factories import grant, make_link, make_member, make_registry, make_version
 
 V0 = "/api/v1/orgs/acme/registries/model/collections/classifier/versions/v0"

@@ -8,7 +8,7 @@ from django.apps import apps
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.accounts.models import Organization, OrganizationRole, User
+from apps.accounts.models import Organization, OrganizationRole, RegistryRole, User
 from apps.accounts.policy import effective_role
 from apps.artifacts.storage import open_blob
 from apps.audit.models import AuditAction, AuditEvent
@@ -24,7 +24,7 @@ from apps.legacy.models import (
     LegacyVersionTag,
 )
 from apps.lineage.models import RunInput, RunOutput
-from apps.registries.models import Alias, Registry, RegistryRole
+from apps.registries.models import Alias, Registry
 
 
 def seed() -> str:

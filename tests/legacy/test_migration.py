@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Prefetch
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import OrganizationRole, Team, TeamRole, User
+from apps.accounts.models import OrganizationRole, RegistryRole, Team, TeamRole, User, Visibility
 from apps.artifacts.models import Project
 from apps.audit.models import AuditAction, AuditEvent
 from apps.legacy import migration, services
@@ -31,7 +31,7 @@ from apps.legacy.models import (
     MigrationStatus,
 )
 from apps.registries import services as registry_services
-from apps.registries.models import Collection, Link, Registry, RegistryRole, Visibility
+from apps.registries.models import Collection, Link, Registry
 from tests.factories import (
     make_member,
     make_organization,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from apps.accounts.models import RegistryRole, Visibility
 from apps.audit.models import AuditAction, AuditEvent
 from apps.registries import services
-from apps.registries.models import RegistryRole, Visibility
 from tests.factories import make_link, make_registry, make_version
 
 # (the change, the action it writes, words its entry must show)

@@ -4,11 +4,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import TeamRole
+from apps.accounts.models import RegistryRole, TeamRole, Visibility
 from apps.artifacts.models import ArtifactVersion
 from apps.lineage.graph import CLUSTER_AT, build_graph, layout
 from apps.lineage.models import Run, RunInput, RunOutput
-from apps.registries.models import RegistryRole, Visibility
 from tests.factories import grant, make_link, make_registry, make_version
 
 

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from apps.accounts.models import Visibility
 from apps.audit.models import AuditAction, AuditEvent
-from apps.registries.models import Registry, RegistryArtifactType, RegistryGrant, Visibility
+from apps.registries.models import Registry, RegistryArtifactType, RegistryGrant
 from tests.factories import make_link, make_registry, make_user, make_version
 
 

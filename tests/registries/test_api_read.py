@@ -7,8 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import LAST_USE_RESOLUTION, ApiToken
-from apps.registries.models import Collection, Visibility
+from apps.accounts.models import LAST_USE_RESOLUTION, ApiToken, Visibility
+from apps.registries.models import Collection
 from apps.registries.services import set_alias
 from tests.factories import make_link, make_registry, make_version
 

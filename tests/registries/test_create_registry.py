@@ -4,9 +4,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
+from apps.accounts.models import RegistryRole, Visibility
 from apps.accounts.policy import effective_role
 from apps.audit.models import AuditAction, AuditEvent
-from apps.registries.models import Registry, RegistryRole, Visibility
+from apps.registries.models import Registry
 from apps.registries.services import create_registry, delete_registry
 from tests.factories import make_link, make_registry, make_version
 

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from apps.registries.models import Star, Visibility
+from apps.accounts.models import Visibility
+from apps.registries.models import Star
 from tests.factories import make_registry
 
 URL = "/orgs/acme/registry/"

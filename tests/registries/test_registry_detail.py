@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from apps.registries.models import Collection, Visibility
+from apps.accounts.models import Visibility
+from apps.registries.models import Collection
 from apps.registries.services import add_collection_tags, create_collection
 from tests.factories import make_link, make_registry, make_version
 

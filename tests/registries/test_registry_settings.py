@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from apps.accounts.models import TeamRole
+from apps.accounts.models import RegistryRole, TeamRole, Visibility
 from apps.accounts.policy import effective_role, registry_members
 from apps.audit.models import AuditAction, AuditEvent
-from apps.registries.models import Registry, RegistryGrant, RegistryRole, Visibility
+from apps.registries.models import Registry, RegistryGrant
 from tests.factories import grant, make_member, make_registry, make_team
 
 URL = "/orgs/acme/registry/scratch/settings/"

@@ -4,9 +4,10 @@ import html
 
 import pytest
 
+from apps.accounts.models import RegistryRole, Visibility
 from apps.audit.models import AuditAction, AuditEvent
 from apps.lineage.services import record_input, start_run
-from apps.registries.models import Alias, RegistryRole, Visibility
+from apps.registries.models import Alias
 from apps.registries.services import add_protected_alias, set_alias
 from tests.factories import grant, make_link, make_member, make_registry, make_version
 

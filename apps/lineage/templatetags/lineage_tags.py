@@ -5,7 +5,7 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.accounts.policy import visible_projects
+from apps.artifacts.lookups import visible_projects
 from apps.lineage.graph import NODE_HEIGHT, NODE_WIDTH
 from apps.lineage.models import RunInput
 from apps.lineage.panel import lineage_context

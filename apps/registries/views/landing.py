@@ -11,13 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Organization
-from apps.accounts.policy import (
-    Action,
-    can,
-    check,
-    visible_projects,
-    visible_registries,
-)
+from apps.accounts.policy import Action, can, check, visible_registries
+from apps.artifacts.lookups import visible_projects
 from apps.lib.http import is_fragment_request
 from apps.registries import services
 from apps.registries.forms import RegistryForm, SearchForm, add_service_error

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from apps.accounts.policy import Action, can, check, visible_projects
+from apps.accounts.policy import Action, can, check
+from apps.artifacts.lookups import visible_projects
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
 from apps.registries import services

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from apps.accounts.models import RegistryRole
 from apps.accounts.policy import Action, can, check, effective_role, registry_members, role_allows
 from apps.registries import services
 from apps.registries.forms import (
@@ -22,7 +23,7 @@ from apps.registries.forms import (
     add_service_error,
 )
 from apps.registries.lookups import registry_for
-from apps.registries.models import Registry, RegistryRole
+from apps.registries.models import Registry
 
 
 def _settings_forms(registry: Registry, data=None, which: str = "") -> dict:

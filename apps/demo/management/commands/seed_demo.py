@@ -16,7 +16,15 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
+from apps.accounts.models import (
+    Organization,
+    OrganizationRole,
+    RegistryRole,
+    Team,
+    TeamRole,
+    User,
+    Visibility,
+)
 from apps.accounts.services import create_organization
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.artifacts.services import create_project, log_version
@@ -25,7 +33,7 @@ from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, LegacyRegi
 from apps.lineage.models import Run
 from apps.lineage.services import finish_run, record_input, start_run
 from apps.registries import services
-from apps.registries.models import Registry, RegistryRole, Visibility
+from apps.registries.models import Registry
 
 ORG_SLUG = "acme"
 # Projects of teams vision and nlp that the legacy registry's versions are logged in.
