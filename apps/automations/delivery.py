@@ -212,7 +212,7 @@ def _record_failure(args: list[Any], kwargs: dict[str, Any], reason: str) -> Non
 
 
 @job_policy(
-    max_attempts=getattr(settings, "AUTOMATIONS_MAX_ATTEMPTS", 5),
+    max_attempts=settings.AUTOMATIONS_MAX_ATTEMPTS,
     on_failure=_record_failure,
     on_retry=_record_retry,
 )

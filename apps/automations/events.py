@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
+from apps.automations.delivery import enqueue_delivery, rendered_payload
 from apps.automations.models import (
     ALIAS_EVENTS,
     EVENT_OF_ACTION,
@@ -54,8 +55,6 @@ def matches(automation: Automation, event: AuditEvent) -> bool:
 
 
 def record_execution(automation: Automation, event: AuditEvent, kind: Event) -> Execution:
-    from apps.automations.delivery import enqueue_delivery, rendered_payload
-
     execution = Execution(
         automation=automation,
         audit_event=event,
