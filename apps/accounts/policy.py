@@ -446,6 +446,35 @@ def visible_registries(user: Any, organization: Organization) -> QuerySet:
     return registries.filter(Q(visibility=Visibility.ORGANIZATION) | Q(pk__in=granted.values("pk")))
 
 
+def registries_allowing(user: Any, organization: Organization, action: Action) -> QuerySet:
+    """The organization's registries on which the user's role allows `action`, in one query:
+    effective_role's sources (organization admin, grants to the user or their teams, the
+    baseline capped at viewer for organization viewers) as a filter, so that a list can keep
+    what the user may act on without asking about each registry. For actions the role table
+    settles alone: protected aliases, deleting and widening are for `check`."""
+    # A protected alias, the registry's creator or an organization admin can change these.
+    beyond_the_table = {*PROTECTED_FACTS, Action.DELETE_REGISTRY, Action.WIDEN_VISIBILITY}
+    if action not in REGISTRY_ACTION_ROLE or action in beyond_the_table:
+        raise ValueError(f"{action} is not settled by the role table alone")
+    registries = organization.registries.all()
+    role = organization_role(user, organization.pk)
+    if role is None:
+        return registries.none()
+    if role == OrganizationRole.ADMIN:
+        return registries
+    enough = [r for r in RegistryRole if role_allows(r, action)]
+    # One filter() call, so that the role and the grantee are of the same grant.
+    granted = registries.filter(
+        Q(grants__user=user) | Q(grants__team__memberships__user=user), grants__role__in=enough
+    )
+    cap = RegistryRole.VIEWER if role == OrganizationRole.VIEWER else RegistryRole.ADMIN
+    baselines = [r for r in RegistryRole if role_allows(min(r, cap, key=ROLE_RANK.get), action)]
+    return registries.filter(
+        Q(visibility=Visibility.ORGANIZATION, baseline_role__in=baselines)
+        | Q(pk__in=granted.values("pk"))
+    )
+
+
 @dataclass
 class RegistryMember:
     """A person with a role on a registry, and where the role comes from."""

@@ -16,6 +16,7 @@ from apps.accounts.policy import (
     can,
     check,
     effective_role,
+    registries_allowing,
     visible_registries,
 )
 from apps.registries.models import Alias
@@ -295,6 +296,36 @@ def test_visible_registries_matches_effective_role(
             expected
         )
     assert "Granted" in {r.name for r in visible_registries(member, organization)}
+
+
+@pytest.mark.parametrize(
+    "action", [Action.VIEW, Action.DOWNLOAD, Action.LINK, Action.MANAGE_AUTOMATIONS], ids=str
+)
+def test_registries_allowing_matches_check(
+    organization, org_admin, member, viewer, outsider, restricted, open_registry, action
+):
+    """Every source of a role, and a grant too low beside one of the user's teams: the query
+    keeps exactly the registries `can` allows."""
+    team = make_team(organization, "t", maria=TeamRole.MEMBER, victor=TeamRole.MEMBER)
+    for baseline, name in [(RV, "Low"), (V, "Mid"), (M, "High")]:
+        low = make_registry(organization, org_admin, name)
+        low.baseline_role = baseline
+        low.save()
+    by_team = make_registry(organization, org_admin, "By team", visibility=Visibility.RESTRICTED)
+    grant(by_team, M, team=team)
+    mixed = make_registry(organization, org_admin, "Mixed", visibility=Visibility.RESTRICTED)
+    grant(mixed, V, user=member)
+    grant(mixed, A, team=make_team(organization, "others"))
+    grant(restricted, M, user=viewer)
+    for user in (org_admin, member, viewer, outsider):
+        expected = {r.name for r in organization.registries.all() if can(user, action, r)}
+        found = registries_allowing(user, organization, action).values_list("name", flat=True)
+        assert set(found) == expected, user
+
+
+def test_registries_allowing_refuses_actions_the_role_alone_does_not_settle(organization, member):
+    with pytest.raises(ValueError):
+        registries_allowing(member, organization, Action.UNLINK)
 
 
 def test_an_organization_admin_role_comes_from_the_organization(organization, member):
