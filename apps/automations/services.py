@@ -285,6 +285,29 @@ def _validate_automation(automation: Automation, actor: Any) -> None:
             "The rate limit is at least one execution an hour; pause the automation instead.",
             code="invalid_rate_limit",
         )
+    _validate_sizes(automation)
+
+
+# What the columns hold, PostgreSQL's integer included: past it, a save would fail, not refuse.
+MAX_SETTING = 2**31 - 1
+
+
+def _validate_sizes(automation: Automation) -> None:
+    for field in ("name", "alias_regex", "tag_regex"):
+        limit = Automation._meta.get_field(field).max_length
+        if len(getattr(automation, field)) > limit:
+            raise ValidationError(
+                f"An automation's {field.replace('_', ' ')} is at most {limit} characters.",
+                code="too_long",
+            )
+    if automation.cooldown_seconds < 0:
+        raise ValidationError("The cooldown is 0 seconds or more.", code="out_of_range")
+    for field in ("rate_limit_per_hour", "cooldown_seconds"):
+        if getattr(automation, field) > MAX_SETTING:
+            raise ValidationError(
+                f"An automation's {field.replace('_', ' ')} is at most {MAX_SETTING}.",
+                code="out_of_range",
+            )
 
 
 @transaction.atomic
