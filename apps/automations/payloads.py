@@ -106,6 +106,8 @@ def validate_payload(template: str, secret_names: Iterable[str]) -> None:
     rendered = render(template, SAMPLE_CONTEXT | dict.fromkeys(secret_names, "secret"))
     try:
         json.loads(rendered)
+    except RecursionError:  # thousands of nested [ or {: Python's parser gives up
+        raise ValidationError("The payload is nested too deeply.", code="invalid_json") from None
     except json.JSONDecodeError as error:
         raise ValidationError(
             f"The payload is not valid JSON (line {error.lineno}, column {error.colno}: "

@@ -67,6 +67,8 @@ def json_body(request: HttpRequest) -> dict[str, Any]:
         data = json.loads(request.body or b"{}", parse_int=_parse_int)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(400, "invalid_json", f"The body is not valid JSON: {error}.") from error
+    except RecursionError:  # thousands of nested [ or {: Python's parser gives up
+        raise ApiError(400, "invalid_json", "The body is nested too deeply.") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "The body must be a JSON object.")
     _check_values(data, "")
