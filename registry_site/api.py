@@ -17,6 +17,7 @@ from django.urls import URLPattern, path
 from django.views.decorators.http import require_GET
 
 from apps.artifacts import api as artifacts_api
+from apps.automations import api as automations_api
 from apps.lib import converters  # noqa: F401 (registers <version:…>)
 from apps.lib.openapi import with_references
 from apps.lineage import api as lineage_api
@@ -25,6 +26,7 @@ from apps.registries import api as registries_api
 PROJECT = "orgs/<slug:org>/teams/<slug:team>/projects/<str:project>"
 REGISTRY = "orgs/<slug:org>/registries/<str:registry>"
 LINKED = f"{REGISTRY}/collections/<str:collection>/versions/v<version:number>"
+AUTOMATION = "orgs/<slug:org>/automations/<id:automation>"
 
 # In the order the API reference reads.
 ENDPOINTS = [
@@ -61,6 +63,14 @@ ENDPOINTS = [
     path(f"{LINKED}/files/<path:path>", registries_api.file, name="api-file"),
     path(f"{LINKED}/zip/", registries_api.archive, name="api-zip"),
     path("resolve/", registries_api.resolve, name="api-resolve"),
+    path("orgs/<slug:org>/automations/", automations_api.automations, name="api-automations"),
+    path(f"{AUTOMATION}/", automations_api.automation, name="api-automation"),
+    path(f"{AUTOMATION}/executions/", automations_api.executions, name="api-executions"),
+    path(
+        f"{AUTOMATION}/executions/<uuid:uid>/replay/",
+        automations_api.replay,
+        name="api-execution-replay",
+    ),
 ]
 
 # What each path parameter of the routes above names (None: nothing more than its name says).
@@ -78,11 +88,13 @@ PATH_PARAMETERS = {
     "artifact": "Artifact name.",
     "sha256": "The blob's sha256, 64 lower-case hex characters.",
     "uid": None,
+    "automation": "The automation's id, as listed (a rename keeps it).",
 }
 ROUTE_PARAMETER = re.compile(r"<(?:(\w+):)?(\w+)>")  # <converter:name>, or <name> for str
 CONVERTER_SCHEMAS = {
     "uuid": {"type": "string", "format": "uuid"},
     "version": {"type": "integer", "minimum": 0},
+    "id": {"type": "integer", "minimum": 0},
 }
 
 

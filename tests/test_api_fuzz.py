@@ -23,8 +23,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from apps.accounts.models import ApiToken
+from apps.accounts.models import ApiToken, TeamRole
 from apps.artifacts import storage
+from apps.automations import services as automations
 from apps.lib.pagination import encode_cursor
 from apps.lib.validators import INT64_MAX
 from tests.factories import make_legacy_model, make_link, make_version
@@ -45,13 +46,14 @@ number = 0
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
 def test_the_api_never_answers_with_a_server_error(
-    live_server, project, member, models_registry, tmp_path
+    live_server, project, member, models_registry, tmp_path, settings
 ):
     make_link(make_version(project, member), models_registry, member, "classifier")
     _, token = ApiToken.issue(member, "fuzz")
+    automation = _automation(project.team, member, models_registry, settings)
     # Point path parameters at real objects, so requests reach the code behind the 404s too.
     config = tmp_path / "schemathesis.toml"
-    config.write_text(PARAMETERS)
+    config.write_text(f"{PARAMETERS}automation = {automation.pk}\n")
     result = subprocess.run(
         [
             str(SCHEMATHESIS),
@@ -77,6 +79,25 @@ def test_the_api_never_answers_with_a_server_error(
     )
     print(result.stdout[-6000:])
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
+def _automation(team, member, registry, settings):
+    """An automation on the registry, sending to a webhook of the member's team."""
+    settings.AUTOMATIONS_ALLOW_PRIVATE_TARGETS = True
+    team.add_member(member, TeamRole.ADMIN)  # who configures the team's webhooks
+    member = type(member).objects.get(pk=member.pk)  # the policy remembers roles per object
+    hook = automations.create_webhook(
+        actor=member, team=team, name="hook", url="http://127.0.0.1:9/"
+    )
+    return automations.create_automation(
+        actor=member,
+        organization=registry.organization,
+        name="fuzzed",
+        event="LINK_ARTIFACT",
+        webhook=hook,
+        registry=registry,
+        payload="{}",
+    )
 
 
 # Numbers as text: past 64 bits, past Python's 4,300-digit int() limit, negative, fractional,

@@ -1,8 +1,9 @@
 """What a user may not see answers exactly as what does not exist: the same status, the same body
 once the name asked for is put back, the same headers (but the per-request Date, X-Request-ID and
 cookie values). For every API endpoint and page that takes a registry, collection, version,
-project, run or legacy team, asked for by an outsider (signed in, in no organization), a member
-of another organization, and a member of acme who lacks the grant or the team."""
+project, run, automation or legacy team, asked for by an outsider (signed in, in no
+organization), a member of another organization, and a member of acme who lacks the grant or the
+team."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.test import Client
 from django.urls import resolve
 
 from apps.accounts.models import ApiToken, OrganizationRole
+from apps.automations import services as automations
 from apps.lineage.services import start_run
 from registry_site.api import urlpatterns
 from tests.factories import (
@@ -57,6 +59,13 @@ REGISTRY_ENDPOINTS = [
         "/api/v1/orgs/acme/teams/ml/projects/mnist/runs/{run}/inputs/",
         {"path": "acme/secret/c"},
     ),
+    ("GET", "/api/v1/orgs/acme/automations/?registry=secret", None),
+    ("GET", "/api/v1/orgs/acme/automations/?registry=secret&collection=c", None),
+    (
+        "POST",
+        "/api/v1/orgs/acme/automations/",
+        {"name": "n", "event": "LINK_ARTIFACT", "webhook": "ml/hook", "scope": "acme/secret/c"},
+    ),
 ]
 # Team ml's project mnist, missing as `mnisx`; its runs and versions by id.
 PROJECT_ENDPOINTS = [
@@ -67,19 +76,42 @@ PROJECT_ENDPOINTS = [
     ("GET", "/api/v1/resolve/?path=acme/mnist/model-registry/classifier:v0", None),
 ]
 ID_ENDPOINTS = [("POST", "/api/v1/versions/{uid}/commit/", {})]
+# The automation on `secret`, by its id; missing as an id no automation has.
+AUTOMATION = "/api/v1/orgs/acme/automations/{automation}"
+AUTOMATION_ENDPOINTS = [
+    ("GET", f"{AUTOMATION}/", None),
+    ("PATCH", f"{AUTOMATION}/", {"paused": True}),
+    ("DELETE", f"{AUTOMATION}/", None),
+    ("GET", f"{AUTOMATION}/executions/", None),
+    ("POST", f"{AUTOMATION}/executions/{{uid}}/replay/", None),
+]
 
 
 @pytest.fixture
-def world(organization, org_admin, member, project):
-    """A restricted registry `secret` with collection c, v0 aliased prod; team ml's project mnist
-    with a run; team mnist (so named for the path's shape) with a legacy registered model."""
+def world(organization, org_admin, member, project, settings):
+    """A restricted registry `secret` with collection c, v0 aliased prod, and an automation
+    that sends to team ml's webhook `hook`; team ml's project mnist with a run; team mnist (so
+    named for the path's shape) with a legacy registered model."""
     secret = make_registry(organization, org_admin, "Secret", visibility="restricted")
     version = make_version(project, member)
     make_link(version, secret, org_admin, "c", aliases=["prod"])
     run = start_run(actor=member, project=project, name="r", job_type="train", config=None)
     legacy_team = make_team(organization, "mnist", maria="member")
     make_legacy_model(make_project(legacy_team, "p"), member)
-    return {"{uid}": str(version.uid), "{run}": run.run_id}
+    settings.AUTOMATIONS_ALLOW_PRIVATE_TARGETS = True
+    hook = automations.create_webhook(
+        actor=org_admin, team=project.team, name="hook", url="http://127.0.0.1:9/"
+    )
+    automation = automations.create_automation(
+        actor=org_admin,
+        organization=organization,
+        name="watch",
+        event="LINK_ARTIFACT",
+        webhook=hook,
+        registry=secret,
+        payload="{}",
+    )
+    return {"{uid}": str(version.uid), "{run}": run.run_id, "{automation}": str(automation.pk)}
 
 
 @pytest.fixture
@@ -163,6 +195,13 @@ def test_api_hidden_organizations_answer_as_missing_ones(world, strangers, who):
         assert_alike(strangers[who], method, path, body, "acme", "acmf", api=True)
 
 
+@pytest.mark.parametrize("who", ["nobody", "other-org", "member"])
+def test_api_hidden_automations_answer_as_missing_ones(world, strangers, who):
+    hidden = f"automations/{world['{automation}']}"
+    for method, path, body in cases(AUTOMATION_ENDPOINTS, world):
+        assert_alike(strangers[who], method, path, body, hidden, "automations/99999", api=True)
+
+
 # Every page of test_every_view, in the restricted registry (or team ml's project and legacy
 # registry, hidden from acme's viewer).
 PAGES = [
@@ -203,10 +242,15 @@ NAMES_NOTHING = {"api-openapi", "api-docs", "api-blob", "api-blob-uploads", "api
 def test_every_api_route_is_probed_above():
     """A new endpoint that takes a registry, collection, version, project or run must join the
     lists above, so that it is held to the same rule."""
-    samples = {"{uid}": str(uuid.uuid4()), "{run}": "r"}
+    samples = {"{uid}": str(uuid.uuid4()), "{run}": "r", "{automation}": "1"}
     probed = {
         resolve(with_ids(path, samples).split("?")[0]).url_name
-        for _, path, _ in [*REGISTRY_ENDPOINTS, *PROJECT_ENDPOINTS, *ID_ENDPOINTS]
+        for _, path, _ in [
+            *REGISTRY_ENDPOINTS,
+            *PROJECT_ENDPOINTS,
+            *ID_ENDPOINTS,
+            *AUTOMATION_ENDPOINTS,
+        ]
     }
     probed.add("api-registries")  # in test_api_hidden_organizations_answer_as_missing_ones
     assert {route.name for route in urlpatterns} - NAMES_NOTHING - probed == set()

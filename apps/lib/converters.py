@@ -20,3 +20,10 @@ class VersionNumberConverter:
 
 
 register_converter(VersionNumberConverter, "version")
+
+
+class IdConverter(VersionNumberConverter):
+    """A row's id in a path: bounded the same way, so a huge one is a 404, not an overflow."""
+
+
+register_converter(IdConverter, "id")

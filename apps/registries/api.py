@@ -36,7 +36,7 @@ PAGE_PARAMETERS = (
 NEXT = {"type": ["string", "null"], "description": "Cursor of the next page, or null."}
 
 
-def _page_size(request: HttpRequest) -> int:
+def page_size(request: HttpRequest) -> int:
     return int_param(request, "limit", default=PAGE_SIZE, minimum=1, maximum=MAX_PAGE_SIZE)
 
 
@@ -237,7 +237,7 @@ def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
         field="name",
         descending=False,
         cursor=request.GET.get("cursor"),
-        size=_page_size(request),
+        size=page_size(request),
     )
     return JsonResponse(
         {"collections": collections_json(found, page.items), "next": page.next_cursor}
@@ -324,7 +324,7 @@ def versions(request: HttpRequest, org: str, registry: str, collection: str) -> 
         field="number",
         descending=True,
         cursor=request.GET.get("cursor"),
-        size=_page_size(request),
+        size=page_size(request),
     )
     return JsonResponse({"versions": links_json(page.items), "next": page.next_cursor})
 
