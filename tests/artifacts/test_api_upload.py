@@ -129,12 +129,10 @@ def test_bad_manifests_get_clear_errors(client, project, auth, change, code):
     assert not ArtifactVersion.objects.exists()
 
 
-def test_invalid_json_is_explained(client, project, auth):
+@pytest.mark.parametrize("body", ["{nope", "[" * 100_000])
+def test_invalid_json_is_explained(client, project, auth, body):
     response = client.post(
-        f"{PROJECT}/artifacts/resnet/versions/",
-        "{nope",
-        content_type="application/json",
-        headers=auth,
+        f"{PROJECT}/artifacts/resnet/versions/", body, content_type="application/json", headers=auth
     )
     assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_json"
 
