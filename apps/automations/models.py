@@ -217,8 +217,11 @@ class Execution(models.Model):
     event = models.CharField(max_length=32, choices=Event.choices)
     actor_name = models.CharField(max_length=150, blank=True)
     target = models.CharField(max_length=512)
+    # A replay shares its original's audit event: with replay_of set to null (as SET_NULL does,
+    # even when both are being deleted) it would read as a second original to the
+    # once-per-event constraint below. So a replay goes with its original.
     replay_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="replays"
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="replays"
     )
     status = models.CharField(
         max_length=16, choices=ExecutionStatus.choices, default=ExecutionStatus.PENDING

@@ -10,7 +10,7 @@ import pytest
 from apps.accounts.models import ApiToken
 from apps.automations import services
 from apps.automations.models import Automation, Event, Execution, ExecutionStatus
-from apps.registries.services import set_alias
+from apps.registries.services import delete_collection, set_alias
 from tests.automations.conftest import PAYLOAD
 from tests.factories import make_link, make_member, make_registry, make_version
 from tests.test_query_budgets import queries_for
@@ -264,6 +264,26 @@ def test_a_skipped_execution_has_nothing_to_replay(
     assert response.status_code == 409 and "cooldown" in response.json()["error"]["message"]
     missing = url_of(automation, "executions/6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90/replay/")
     assert send(client, member, "post", missing).status_code == 404
+
+
+def test_replays_go_with_their_automation_and_its_collection(client, member, make_automation, link):
+    """A replay shares its original's event: deleting both must not leave it looking like a
+    second original for a moment (the once-per-event constraint)."""
+    for delete in ("automation", "collection"):
+        automation = make_automation(collection=link.collection)
+        set_alias(actor=member, link=link, name=f"to-{delete}")
+        original = automation.executions.get()
+        replayed = send(
+            client, member, "post", url_of(automation, f"executions/{original.uid}/replay/")
+        )
+        replayed_uid = replayed.json()["id"]
+        again = url_of(automation, f"executions/{replayed_uid}/replay/")
+        assert send(client, member, "post", again).status_code == 201
+        if delete == "automation":
+            assert send(client, member, "delete", url_of(automation)).status_code == 200
+        else:
+            delete_collection(actor=member, collection=link.collection)
+        assert not Execution.objects.exists()
 
 
 def endpoints(automation: dict, execution: Execution | None = None) -> list[tuple[str, str, dict]]:
