@@ -1,4 +1,5 @@
-"""The `registry` command: log, link, alias, tag, download and use artifact versions."""
+"""The `registry` command: log, link, alias, tag, download and use artifact versions; list
+automations."""
 
 from __future__ import annotations
 
@@ -63,7 +64,28 @@ def parser() -> argparse.ArgumentParser:
     use.add_argument("destination")
     use.add_argument("--project", required=True, help="<org>/<team>/<project> of the run")
     use.add_argument("--run", help="an existing run id; default: start one")
+
+    automations = commands.add_parser("automations", help="list the automations you may manage")
+    automations.add_argument("org")
+    automations.add_argument("--registry")
+    automations.add_argument("--collection", help="with --registry")
     return main
+
+
+def _automation_line(automation: dict) -> str:
+    """id, name, scope, event → webhook, and how the last execution went."""
+    last = automation["last_execution"]
+    webhook = f"{automation['webhook']['team']}/{automation['webhook']['name']}"
+    return "  ".join(
+        [
+            str(automation["id"]),
+            automation["name"],
+            automation["scope"]["path"],
+            f"{automation['event']} -> {webhook}",
+            f"last {last['status']} {last['created_at']}" if last else "never ran",
+            *(["paused"] if automation["paused"] else []),
+        ]
+    )
 
 
 def _show_warning(message, *_: object) -> None:
@@ -120,6 +142,9 @@ def _run(args: argparse.Namespace) -> int:
             if started:
                 started.finish()
             print(f"Downloaded to {args.destination}; recorded as an input of run {current.id}.")
+        elif args.command == "automations":
+            for found in client.automations(args.org, args.registry, args.collection):
+                print(_automation_line(found))
     except RegistryError as error:
         print(f"registry: {error}", file=sys.stderr)
         return 1

@@ -582,6 +582,90 @@ class Client:
             raise RegistryError(0, "checksum_mismatch", f"{file['path']} arrived corrupted.")
         partial.replace(target)
 
+    # Automations
+
+    def _pages(self, route: str, key: str, query: dict) -> Iterator[dict]:
+        """The items of a keyset-paged list, page after page as `next` leads."""
+        while True:
+            page = self.api("GET", route, query=query)
+            yield from page[key]
+            if not page["next"]:
+                return
+            query = {**query, "cursor": page["next"]}
+
+    def automations(
+        self, org: str, registry: str | None = None, collection: str | None = None
+    ) -> Iterator[dict]:
+        """The organization's automations you may manage, by name; `registry`, or `registry`
+        and `collection`, keep those on it."""
+        query = {"registry": registry, "collection": collection}
+        route = _route("orgs", org, "automations")
+        return self._pages(route, "automations", {k: v for k, v in query.items() if v})
+
+    def create_automation(
+        self,
+        scope: str,
+        name: str,
+        *,
+        event: str,
+        webhook: str,
+        payload: str | dict = "",
+        **settings: Any,
+    ) -> dict:
+        """Watch `event` (e.g. ADD_ARTIFACT_ALIAS) in `scope` (`<org>`, `<org>/<registry>` or
+        `<org>/<registry>/<collection>`) and send `payload`, a JSON template with ${variables}
+        (a dict is sent as its JSON), to `webhook` (`<team>/<webhook name>`). `settings`:
+        alias_regex, tag_regex, description, rate_limit_per_hour, cooldown_seconds."""
+        if not isinstance(payload, str):
+            payload = json.dumps(payload)
+        body = {"scope": scope, "name": name, "event": event, "webhook": webhook, **settings}
+        if payload:
+            body["payload"] = payload
+        return self.api("POST", _route("orgs", scope.split("/")[0], "automations"), body)
+
+    def _automation_route(self, org: str, automation: int | str | dict) -> str:
+        """The route of an automation given by its id, its name or itself (as listed)."""
+        if isinstance(automation, dict):
+            automation = automation["id"]
+        if isinstance(automation, str):
+            query = {"name": automation}
+            found = next(
+                self._pages(_route("orgs", org, "automations"), "automations", query), None
+            )
+            if found is None:
+                raise RegistryError(
+                    404, "not_found", f"No automation {automation!r} in {org} that you may manage."
+                )
+            automation = found["id"]
+        return _route("orgs", org, "automations", str(automation))
+
+    def pause_automation(self, org: str, automation: int | str | dict) -> dict:
+        """Pause an automation (by id, name, or as listed): it records nothing until resumed."""
+        route = self._automation_route(org, automation)
+        return self.api("PATCH", route, {"paused": True}, idempotent=True)
+
+    def resume_automation(self, org: str, automation: int | str | dict) -> dict:
+        """Resume a paused automation: it takes up events from now on."""
+        route = self._automation_route(org, automation)
+        return self.api("PATCH", route, {"paused": False}, idempotent=True)
+
+    def delete_automation(self, org: str, automation: int | str | dict) -> None:
+        """Delete an automation with its history."""
+        self.api("DELETE", self._automation_route(org, automation))
+
+    def executions(
+        self, org: str, automation: int | str | dict, status: str | None = None
+    ) -> Iterator[dict]:
+        """An automation's executions, newest first; `status` (pending, delivered, failed or
+        skipped) keeps those."""
+        route = self._automation_route(org, automation) + "executions/"
+        return self._pages(route, "executions", {"status": status} if status else {})
+
+    def replay_execution(self, org: str, automation: int | str | dict, execution: str) -> dict:
+        """Send an execution's payload again, as a new execution (answered)."""
+        route = self._automation_route(org, automation) + _route("executions", execution, "replay")
+        return self.api("POST", route)
+
     # Runs
 
     def start_run(self, project: str, name: str = "", job_type: str = "", config=None) -> Run:

@@ -8,10 +8,14 @@ import pytest
 
 import registry
 from apps.accounts.models import ApiToken
+from apps.automations import services as automations
 from apps.lineage.models import RunInput, RunOutput
+from apps.registries import api as registries_api
 from apps.registries.models import Alias
 from registry.cli import main as cli
 from registry.client import Client, RegistryError
+from tests.automations.receiver import start_receiver
+from tests.factories import make_link, make_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -191,3 +195,82 @@ def test_large_files_still_stream_and_the_link_follows(
     assert version["link"]["path"] == "acme/model/big:v0"
     target = Client().download("acme/model/big:latest", tmp_path / "out")
     assert (target / "model.safetensors").read_bytes() == files["model.safetensors"]
+
+
+@pytest.fixture
+def github(team, org_admin, settings):
+    """Team ml's webhook `github`, sending to a loopback receiver (returned with it)."""
+    settings.AUTOMATIONS_ALLOW_PRIVATE_TARGETS = True
+    receiver = start_receiver()
+    webhook = automations.create_webhook(
+        actor=org_admin, team=team, name="github", url=receiver.url
+    )
+    yield webhook, receiver
+    receiver.server.shutdown()
+    receiver.server.server_close()
+
+
+def test_automations_through_the_client(
+    connection, github, project, member, models_registry, run_worker, capsys
+):
+    make_link(make_version(project, member), models_registry, member, "classifier")
+    client = Client()
+    created = client.create_automation(
+        "acme/model/classifier",
+        "deploy",
+        event="ADD_ARTIFACT_ALIAS",
+        webhook="ml/github",
+        alias_regex="^production$",
+        payload={
+            "event_type": "deploy",
+            "client_payload": {"version": "${artifact_version_string}"},
+        },
+    )
+    assert created["scope"] == {"kind": "collection", "path": "acme/model/classifier"}
+    assert [a["name"] for a in client.automations("acme", registry="model")] == ["deploy"]
+
+    client.alias("acme/model/classifier:v0", "production")
+    run_worker()
+    [execution] = client.executions("acme", "deploy")
+    assert execution["status"] == "delivered" and execution["response_status"] == 200
+    _, receiver = github
+    assert receiver.requests[0].json == {
+        "event_type": "deploy",
+        "client_payload": {"version": "acme/model/classifier:v0"},
+    }
+    again = client.replay_execution("acme", created, execution["id"])
+    assert again["replay_of"] == execution["id"] and again["status"] == "pending"
+    assert [e["id"] for e in client.executions("acme", created, status="pending")] == [again["id"]]
+
+    assert client.pause_automation("acme", "deploy")["paused"] is True
+    assert cli(["automations", "acme", "--registry", "model"]) == 0
+    line = f"{created['id']}  deploy  acme/model/classifier  ADD_ARTIFACT_ALIAS -> ml/github  last"
+    out = capsys.readouterr().out
+    assert out.startswith(line) and out.rstrip().endswith("paused"), out
+    assert client.resume_automation("acme", created["id"])["paused"] is False
+
+    client.delete_automation("acme", "deploy")
+    assert list(client.automations("acme")) == []
+    with pytest.raises(RegistryError) as caught:
+        client.pause_automation("acme", "deploy")
+    assert caught.value.status == 404
+
+
+def test_the_client_follows_next_and_relays_refusals(connection, github, monkeypatch):
+    monkeypatch.setattr(registries_api, "PAGE_SIZE", 2)
+    client = Client()
+    for name in ("c", "a", "b", "d", "e"):
+        client.create_automation(
+            "acme/model", name, event="LINK_ARTIFACT", webhook="ml/github", payload="{}"
+        )
+    assert [a["name"] for a in client.automations("acme")] == ["a", "b", "c", "d", "e"]
+    with pytest.raises(RegistryError) as caught:
+        client.create_automation(
+            "acme/model",
+            "f",
+            event="ADD_ARTIFACT_TAG",
+            webhook="ml/github",
+            tag_regex="(",
+            payload="{}",
+        )
+    assert caught.value.status == 400 and "does not compile" in caught.value.message
