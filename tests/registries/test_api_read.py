@@ -188,7 +188,12 @@ def test_every_documented_path_is_routed():
 
     from registry_site.api import OPENAPI
 
-    samples = {"uid": "6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90", "sha256": "a" * 64, "number": "1"}
+    samples = {
+        "uid": "6f1c2a4e-8d7b-4c1e-9a3f-2b5d8e7c1a90",
+        "sha256": "a" * 64,
+        "number": "1",
+        "automation": "1",
+    }
     for route in OPENAPI["paths"]:
         url = re.sub(r"\{(\w+)\}", lambda m: samples.get(m.group(1), "x"), route)
         assert resolve(f"/api/v1{url}").url_name.startswith("api-"), route
