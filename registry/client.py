@@ -662,7 +662,7 @@ class Client:
         return self._pages(route, "executions", {"status": status} if status else {})
 
     def replay_execution(self, org: str, automation: int | str | dict, execution: str) -> dict:
-        """Send an execution's payload again, as a new execution (answered)."""
+        """Send an execution's payload again as a new execution, and return that one."""
         route = self._automation_route(org, automation) + _route("executions", execution, "replay")
         return self.api("POST", route)
 
