@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 
 from django.conf import settings
@@ -27,6 +28,11 @@ MAX_BODY_BYTES = 64 * 1024
 TOLERANCE_SECONDS = 5 * 60
 # The newest kept: the endpoint takes POSTs from anyone, so what they leave is bounded.
 KEEP = 500
+
+
+def new_secret() -> str:
+    """A signing secret in Standard Webhooks' form: whsec_ and the base64 of 24 random bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 def demo_url() -> str:

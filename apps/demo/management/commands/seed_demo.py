@@ -5,12 +5,10 @@ It seeds every app, the legacy Model Registry too, so it lives in the top one (R
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
 import random
-import secrets
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -334,10 +332,8 @@ class Command(BaseCommand):
         AUTOMATIONS_ALLOW_PRIVATE_TARGETS): the next run with it allowed adds them."""
         if not self.may_send_to_receiver():
             return
-        # Standard Webhooks' form: whsec_ and the base64 of the key's bytes.
-        key = base64.b64encode(secrets.token_bytes(24)).decode()
         signing = automations.create_secret(
-            actor=admin, team=vision, name=receiver.SECRET_NAME, value=f"whsec_{key}"
+            actor=admin, team=vision, name=receiver.SECRET_NAME, value=receiver.new_secret()
         )
         webhook = automations.create_webhook(
             actor=admin,
