@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.models import Organization
 from apps.demo import receiver
 from apps.demo.models import ReceivedDelivery
+from apps.lib.api import ApiError, error_response, json_body
 
 SHOWN = 50
 
@@ -33,10 +34,6 @@ def receiver_enabled(view):
     return wrapped
 
 
-def _refuse(status: int, message: str) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 @csrf_exempt  # a webhook carries no session: its signature is what it is checked by
 @login_not_required
 @receiver_enabled
@@ -47,19 +44,20 @@ def receive(request: HttpRequest, endpoint: str) -> HttpResponse:
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return _refuse(400, "Content-Length is not a number.")
+        return error_response(400, "invalid_length", "Content-Length is not a number.")
     if length > receiver.MAX_BODY_BYTES:
-        return _refuse(413, f"A delivery is at most {receiver.MAX_BODY_BYTES} bytes.")
+        message = f"A delivery is at most {receiver.MAX_BODY_BYTES} bytes."
+        return error_response(413, "too_large", message)
     if request.content_type != "application/json":
-        return _refuse(415, "Send the delivery as application/json.")
-    body = request.body
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return _refuse(400, "The body is not JSON.")
+        message = "Send the delivery as application/json."
+        return error_response(415, "unsupported_media_type", message)
     message_id = request.headers.get("webhook-id", "")
-    if not payload or not isinstance(payload, dict) or not 0 < len(message_id) <= 255:
-        return _refuse(400, "Send a JSON object with a webhook-id header.")
+    if not (0 < len(message_id) <= 255 and message_id.isascii() and message_id.isprintable()):
+        return error_response(400, "invalid_webhook_id", "Send a webhook-id header.")
+    try:
+        payload = json_body(request)  # an object that every database stores
+    except ApiError as error:
+        return error_response(error.status, error.code, error.message)
     event_type = payload.get("event_type")
     delivery = ReceivedDelivery.objects.create(
         endpoint=endpoint,
@@ -68,18 +66,18 @@ def receive(request: HttpRequest, endpoint: str) -> HttpResponse:
         verified=receiver.verified(
             message_id,
             request.headers.get("webhook-timestamp", ""),
-            body,
+            request.body,
             request.headers.get("webhook-signature", ""),
         ),
         body=payload,
     )
     _forget_old()
     if not delivery.verified:
-        return _refuse(
-            401,
+        message = (
             "The webhook-signature does not verify with any team secret named "
-            f"{receiver.SECRET_NAME}, or its timestamp is more than 5 minutes off.",
+            f"{receiver.SECRET_NAME}, or its timestamp is more than 5 minutes off."
         )
+        return error_response(401, "invalid_signature", message)
     return JsonResponse({"received": delivery.webhook_id})
 
 

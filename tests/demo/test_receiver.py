@@ -58,13 +58,14 @@ def test_a_delivery_signed_with_the_demo_secret_is_recorded_as_verified(client, 
         pytest.param(lambda h: h | {"webhook-id": "msg-2"}, id="another-id"),
         pytest.param(lambda h: h | {"webhook-timestamp": str(int(time.time()) - 301)}, id="stale"),
         pytest.param(lambda h: {k: v for k, v in h.items() if k != "webhook-signature"}, id="none"),
+        pytest.param(lambda h: h | {"webhook-timestamp": "1" * 5000}, id="huge-timestamp"),
     ],
 )
 def test_a_badly_signed_delivery_is_refused_401_and_recorded_unverified(client, demo_secret, spoil):
     body, headers = signed(BODY)
     response = post(client, body, spoil(headers))
     assert response.status_code == 401
-    assert "DEMO_SIGNING_SECRET" in response.json()["error"]
+    assert "DEMO_SIGNING_SECRET" in response.json()["error"]["message"]
     assert not ReceivedDelivery.objects.get().verified
 
 
@@ -86,6 +87,8 @@ def test_the_body_checked_is_the_body_signed(client, demo_secret):
         pytest.param(b"[1, 2]", {"webhook-id": "x"}, 400, id="not-an-object"),
         pytest.param(b'{"a": 1}', {}, 400, id="no-webhook-id"),
         pytest.param(b'{"a": 1}', {"webhook-id": "x" * 256}, 400, id="long-webhook-id"),
+        pytest.param(b'{"a": 1}', {"webhook-id": "caf\u00e9"}, 400, id="webhook-id-not-ascii"),
+        pytest.param(b'{"a": "\\u0000"}', {"webhook-id": "x"}, 400, id="nul-in-body"),
         pytest.param(b"a=1", {"webhook-id": "x", "Content-Type": "text/plain"}, 415, id="text"),
         pytest.param(
             b'{"a": "' + b"x" * receiver.MAX_BODY_BYTES + b'"}', {"webhook-id": "x"}, 413, id="big"
