@@ -16,12 +16,15 @@ from django.db import connection
 )
 def test_it_runs_tiny_and_loses_nothing():
     out = StringIO()
-    call_command("bench_automations", events=3, burst=10, pace=0.1, worker_interval=0.1, stdout=out)
+    call_command(
+        "bench_automations", events=3, burst=10, backlog=5, worker_interval=0.1, stdout=out
+    )
     report = out.getvalue()
     assert "Event to delivery, 3 events" in report and "p95" in report
     assert "10 executions, 10 delivered, 0 lost, 0 duplicated, 0 failed" in report
-    assert "signatures verified: 13 of 13 requests" in report
-    assert report.count("Load average") == 3
+    assert "5 executions, 5 delivered, 0 lost, 0 duplicated, 0 failed" in report
+    assert "signatures verified: 18 of 18 requests" in report
+    assert report.count("Load average") == 4
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's test database is in memory")

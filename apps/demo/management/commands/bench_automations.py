@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import override_settings
 
 from apps.accounts.models import TeamRole, User
@@ -135,10 +135,16 @@ class Command(BaseCommand):
         parser.add_argument(
             "--pace",
             type=float,
-            default=1.0,
-            help="seconds: each paced event waits for the last delivery, then 0 to this long",
+            help="seconds: each paced event waits for the last delivery, then 0 to this long "
+            "(default: the worker's interval, so events fall anywhere in its polling cycle)",
         )
         parser.add_argument("--burst", type=int, default=1000, help="events fired at once")
+        parser.add_argument(
+            "--backlog",
+            type=int,
+            default=1000,
+            help="events committed in one transaction, for the worker's own pace (0: none)",
+        )
         parser.add_argument(
             "--timeout", type=float, default=300, help="seconds to wait for the burst's deliveries"
         )
@@ -151,8 +157,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["events"] < 1 or options["burst"] < 1:
-            raise CommandError("--events and --burst must be at least 1.")
+        if options["events"] < 1 or options["burst"] < 1 or options["backlog"] < 0:
+            raise CommandError("--events and --burst must be at least 1, --backlog at least 0.")
+        if options["pace"] is None:
+            options["pace"] = options["worker_interval"]
         self.options = options
         url = database_url()
         self.say(
@@ -177,7 +185,10 @@ class Command(BaseCommand):
             stack.callback(stop, worker)
             self.latency(receiver)
             self.say(f"Load average before the burst: {load()}")
-            self.burst(receiver)
+            self.burst(receiver, options["burst"])
+            if options["backlog"]:
+                self.say(f"Load average before the backlog: {load()}")
+                self.burst(receiver, options["backlog"], together=True)
             self.say(f"Load average at end: {load()}")
         self.say(
             f"Standard Webhooks signatures verified: {receiver.verified} of "
@@ -229,7 +240,7 @@ class Command(BaseCommand):
             webhook=webhook,
             payload=GITHUB_DISPATCH_EXAMPLE,
             # Every event is to be sent: no rate limit in the way.
-            rate_limit_per_hour=10 * (self.options["events"] + self.options["burst"]),
+            rate_limit_per_hour=10 * sum(self.options[n] for n in ("events", "burst", "backlog")),
         )
         self.user, self.moves = user, 0
         self.say(f"Organization {name}; receiver at {receiver_url}")
@@ -299,33 +310,36 @@ class Command(BaseCommand):
             + (f"; {lost} not delivered within {PACED_TIMEOUT} s" if lost else "")
         )
 
-    def burst(self, receiver: Receiver) -> None:
-        """Events as fast as one caller makes them, each its own transaction as a request's
-        would be; then wait until every one has arrived, or the timeout."""
-        count, last = self.options["burst"], self.last_execution()
+    def burst(self, receiver: Receiver, count: int, *, together: bool = False) -> None:
+        """Events as fast as one caller makes them, each in its own transaction as requests
+        make them, or `together` in one, so that the worker finds them all ready at once and
+        its own pace shows; then wait until every one has arrived, or the timeout."""
+        last = self.last_execution()
         started = time.perf_counter()
-        for _ in range(count):
-            self.move()
+        with transaction.atomic() if together else nullcontext():
+            for _ in range(count):
+                self.move()
         fired = time.perf_counter() - started
         sent = set(self.sent_since(last))
         deadline = time.perf_counter() + self.options["timeout"]
         while not sent <= receiver.seen() and time.perf_counter() < deadline:
             time.sleep(0.01)
         with receiver.lock:
-            arrivals = {
-                message_id: list(receiver.arrivals.get(message_id, [])) for message_id in sent
-            }
-        delivered = sum(1 for times in arrivals.values() if times)
-        duplicated = sum(1 for times in arrivals.values() if len(times) > 1)
-        done = max((times[0] for times in arrivals.values() if times), default=started) - started
+            firsts = [receiver.arrivals[i][0] for i in sent if i in receiver.arrivals]
+            duplicated = sum(1 for i in sent if len(receiver.arrivals.get(i, [])) > 1)
         failed = self.automation.executions.filter(id__gt=last, status=ExecutionStatus.FAILED)
+        what = "committed together" if together else "each committed alone"
         self.say(
-            f"Burst of {count} events, fired in {fired:.1f} s ({count / fired:.0f}/s): "
-            f"{len(sent)} executions, {delivered} delivered, {len(sent) - delivered} lost, "
+            f"{count} events {what}, made in {fired:.1f} s ({count / fired:.0f}/s): "
+            f"{len(sent)} executions, {len(firsts)} delivered, {len(sent) - len(firsts)} lost, "
             f"{duplicated} duplicated, {failed.count()} failed"
         )
-        if delivered:
+        if firsts:
+            # Together, nothing can be sent before the commit: time from there.
+            since = started + fired if together else started
+            took = max(firsts) - since
             self.say(
-                f"  delivered {done:.1f} s after the first event ({delivered / done:.0f}/s), "
-                f"the last {done - fired:.1f} s after the last event"
+                f"  the last delivered {took:.1f} s after the "
+                f"{'commit' if together else 'first event'}: {len(firsts) / took:.0f} "
+                f"deliveries/s; {max(firsts) - started - fired:.1f} s after the last event"
             )
