@@ -9,6 +9,10 @@ TEST_STAMP := $(VENV)/.installed-test
 LOCAL_ENV := DEBUG=true
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo as `make run` serves it: its automation's webhook posts to the demo receiver on this
+# same server, a loopback address, which webhooks may not reach unless allowed; links it sends
+# name this server.
+DEMO_ENV := $(LOCAL_ENV) AUTOMATIONS_ALLOW_PRIVATE_TARGETS=true SITE_URL=http://$(HOST):$(PORT)
 
 .PHONY: run run-s3 serve test lint format clean
 
@@ -53,10 +57,10 @@ endef
 
 run: $(RUN_STAMP)
 	mkdir -p var
-	$(LOCAL_ENV) $(PY) manage.py migrate --noinput
-	$(LOCAL_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl-C stops both)"
-	$(call serve,$(LOCAL_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM)
+	$(call serve,$(DEMO_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM)
 
 # The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
 # and the database that points into it start empty on each run.
@@ -70,11 +74,11 @@ run-s3: $(TEST_STAMP)
 	rm -f var/registry-s3.sqlite3
 	$(VENV)/bin/moto_server -H 127.0.0.1 -p $(S3_PORT) >var/moto.log 2>&1 & \
 	trap "kill $$!" EXIT; \
-	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py ensure_bucket --wait 15 && \
-	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py migrate --noinput && \
-	$(S3_ENV) $(LOCAL_ENV) $(PY) manage.py seed_demo && \
+	$(S3_ENV) $(DEMO_ENV) $(PY) manage.py ensure_bucket --wait 15 && \
+	$(S3_ENV) $(DEMO_ENV) $(PY) manage.py migrate --noinput && \
+	$(S3_ENV) $(DEMO_ENV) $(PY) manage.py seed_demo && \
 	echo "Serving on http://$(HOST):$(PORT)/ with files in S3 at 127.0.0.1:$(S3_PORT)" && \
-	( $(call serve,$(S3_ENV) $(LOCAL_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM) )
+	( $(call serve,$(S3_ENV) $(DEMO_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM) )
 
 # Production: gunicorn (registry_site/gunicorn_conf.py: WEB_CONCURRENCY processes of WEB_THREADS
 # threads) beside TASK_WORKERS database workers, DEBUG off, on the database and blob store the

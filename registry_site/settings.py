@@ -295,6 +295,9 @@ AUTOMATIONS_ALLOW_PRIVATE_TARGETS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_TARGETS"
 # Seconds to connect, and for each read of the answer; attempts in all, with the worker's backoff.
 AUTOMATIONS_TIMEOUT_SECONDS = float(os.environ.get("AUTOMATIONS_TIMEOUT_SECONDS", "10"))
 AUTOMATIONS_MAX_ATTEMPTS = int(os.environ.get("AUTOMATIONS_MAX_ATTEMPTS", "5"))
+# The demo's webhook receiver (/demo/webhooks/), which takes POSTs from anyone: on for local use
+# only, never on a production deployment unless asked for.
+DEMO_RECEIVER_ENABLED = env_bool("DEMO_RECEIVER_ENABLED", DEBUG)
 # Passphrases that encrypt team secrets and webhook URLs at rest, newest first (apps/automations/
 # crypto.py); unset, a key derived from SECRET_KEY.
 SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", [])

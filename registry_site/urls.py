@@ -8,6 +8,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", observability.metrics, name="metrics"),
     path("admin/", admin.site.urls),
+    path("demo/", include("apps.demo.urls")),
     path("api/v1/", include("registry_site.api")),
     path("", include("apps.accounts.urls")),
     path("orgs/<slug:org>/registry/", include("apps.registries.urls")),

@@ -11,9 +11,13 @@ import json
 import random
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.models import (
@@ -28,6 +32,11 @@ from apps.accounts.models import (
 from apps.accounts.services import create_organization
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.artifacts.services import create_project, log_version
+from apps.automations import services as automations
+from apps.automations.addresses import check_url
+from apps.automations.models import Event, Webhook
+from apps.automations.payloads import GITHUB_DISPATCH_EXAMPLE
+from apps.demo import receiver
 from apps.legacy import services as legacy
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, LegacyRegistryAdmin
 from apps.lineage.models import Run
@@ -38,6 +47,9 @@ from apps.registries.models import Registry
 ORG_SLUG = "acme"
 # Projects of teams vision and nlp that the legacy registry's versions are logged in.
 LEGACY_PROJECTS = ("imagenet-classifier", "sentiment")
+# Team vision's webhook to the demo receiver, and the automation on Models that sends to it.
+DEMO_WEBHOOK = "Demo receiver"
+DEMO_AUTOMATION = "Deploy on production"
 # Local use only: these accounts exist so a person can sign in to the demo.
 DEMO_PASSWORD = "registry-demo"
 # username: (organization role, what the persona is for)
@@ -83,9 +95,11 @@ class Command(BaseCommand):
     help = (
         "Create the demo organization 'acme' with a user per role, teams, projects, runs, "
         "versions with real files, collections, aliases (a protected 'production'), tags and "
-        "lineage, and a legacy Model Registry for teams vision and nlp left to migrate, so the "
-        "registry can be tried at once. Does nothing if it exists (but gives a demo made "
-        "before the legacy registry existed its legacy registry)."
+        "lineage, a legacy Model Registry for teams vision and nlp left to migrate, and an "
+        "automation that sends a webhook to the demo receiver when production moves, so the "
+        "registry can be tried at once. Does nothing if it exists (but adds what a demo made "
+        "before them lacks: the legacy registry, the automation; and points the demo webhook "
+        "at SITE_URL)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -93,20 +107,25 @@ class Command(BaseCommand):
         if Organization.objects.filter(slug=ORG_SLUG).exists():
             with transaction.atomic():
                 added = self.add_missing_legacy_registry()
+                automation = self.add_missing_automation()
             if added:
                 self.stdout.write(
                     self.style.SUCCESS("Added a legacy Model Registry to the demo's teams.")
                 )
                 self.print_legacy_hint()
-            else:
+            elif not automation:
                 self.stdout.write("The demo organization 'acme' exists already: nothing to do.")
+            if automation:
+                self.stdout.write(self.style.SUCCESS(automation))
             self.print_sign_in()
+            self.print_automation_hint()
             return
         with transaction.atomic():
             self.seed()
         self.stdout.write(self.style.SUCCESS("Seeded the demo organization 'acme'."))
         self.print_legacy_hint()
         self.print_sign_in()
+        self.print_automation_hint()
 
     def log(self, message: str) -> None:
         if self.verbosity >= 2:
@@ -139,6 +158,8 @@ class Command(BaseCommand):
         services.star(actor=maria, registry=models)
         services.star(actor=admin, registry=datasets)
         self.seed_legacy(admin, maria, noah, imagenet, sentiment)
+        # Last: the changes above are history, and set nothing off.
+        self.seed_automation(admin, vision, models)
 
     def create_people(self) -> dict[str, User]:
         users = {}
@@ -303,6 +324,64 @@ class Command(BaseCommand):
             aliases=["candidate"],
         )
         services.add_collection_tags(actor=maria, collection=link.collection, tags=["customer-a"])
+
+    def seed_automation(self, admin: User, vision: Team, models: Registry) -> None:
+        """Team vision's signing secret and webhook to the demo receiver, and an automation on
+        Models that sends the GitHub repository_dispatch example there when `production`
+        moves. Nothing when the receiver's address may not be sent to (loopback, unless
+        AUTOMATIONS_ALLOW_PRIVATE_TARGETS): the next run with it allowed adds them."""
+        if not self.may_send_to_receiver():
+            return
+        signing = automations.create_secret(
+            actor=admin, team=vision, name=receiver.SECRET_NAME, value=receiver.new_secret()
+        )
+        webhook = automations.create_webhook(
+            actor=admin,
+            team=vision,
+            name=DEMO_WEBHOOK,
+            url=receiver.demo_url(),
+            signing_secret=signing,
+        )
+        automations.create_automation(
+            actor=admin,
+            organization=vision.organization,
+            registry=models,
+            name=DEMO_AUTOMATION,
+            description="Tells the deployment pipeline (here, the demo receiver) which model "
+            "version now holds production, as a GitHub repository_dispatch would.",
+            event=Event.ALIAS_ADD,
+            alias_regex="^production$",
+            webhook=webhook,
+            payload=GITHUB_DISPATCH_EXAMPLE,
+        )
+
+    def may_send_to_receiver(self) -> bool:
+        try:
+            check_url(receiver.demo_url())
+        except ValidationError:
+            return False
+        return True
+
+    def add_missing_automation(self) -> str:
+        """Seed the demo automation into a demo made before it existed, or without the receiver
+        allowed; point the demo webhook at the receiver again when SITE_URL has changed (e.g.
+        `make run PORT=8011`). What was done, or ''."""
+        vision = Team.objects.filter(organization__slug=ORG_SLUG, slug="vision").first()
+        admin = User.objects.filter(username="admin").first()
+        if vision is None or admin is None or not self.may_send_to_receiver():
+            return ""
+        webhook = Webhook.objects.filter(team=vision, name=DEMO_WEBHOOK).first()
+        if webhook is None:
+            if vision.secrets.filter(name=receiver.SECRET_NAME).exists():
+                return ""  # changed by hand since: leave it be
+            self.seed_automation(admin, vision, vision.organization.registries.get(slug="model"))
+            return f"Added the automation '{DEMO_AUTOMATION}', sending to the demo receiver."
+        url = receiver.demo_url()
+        # Only while it still points at a demo receiver: not once someone sent it elsewhere.
+        if webhook.url != url and urlsplit(webhook.url).path.startswith(reverse("demo:webhooks")):
+            automations.update_webhook(actor=admin, webhook=webhook, url=url)
+            return f"Pointed the webhook '{DEMO_WEBHOOK}' at {url}."
+        return ""
 
     def add_missing_legacy_registry(self) -> bool:
         """Seed the legacy registry into a demo made before it existed; False if it has one,
@@ -477,7 +556,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Teams vision and nlp keep a legacy Model Registry, not migrated yet: try "
             "`manage.py migrate_legacy_registry --all --dry-run`, or the migration page at "
-            f"http://127.0.0.1:8000/orgs/{ORG_SLUG}/legacy/migration/."
+            f"{site()}/orgs/{ORG_SLUG}/legacy/migration/."
         )
 
     def print_sign_in(self) -> None:
@@ -487,4 +566,21 @@ class Command(BaseCommand):
         )
         for username, (_, purpose) in PEOPLE.items():
             self.stdout.write(f"  {username:<8} {purpose}")
-        self.stdout.write("Sign in at http://127.0.0.1:8000/ (Django admin at /admin/ as 'admin').")
+        self.stdout.write(f"Sign in at {site()}/ (Django admin at /admin/ as 'admin').")
+
+    def print_automation_hint(self) -> None:
+        if not Webhook.objects.filter(team__organization__slug=ORG_SLUG, name=DEMO_WEBHOOK):
+            self.stdout.write(
+                f"No demo automation: its webhook would post to {receiver.demo_url()}, on this "
+                "machine, which needs AUTOMATIONS_ALLOW_PRIVATE_TARGETS=true (`make run` sets it)."
+            )
+        elif settings.DEMO_RECEIVER_ENABLED:
+            self.stdout.write(
+                f"Move `production` on a model in Models: automation '{DEMO_AUTOMATION}' sends a "
+                f"webhook, shown at {site()}{reverse('demo:webhooks')}."
+            )
+
+
+def site() -> str:
+    """This server's address, as `make run` sets it from HOST and PORT."""
+    return settings.SITE_URL.rstrip("/")
