@@ -216,11 +216,13 @@ class WebhookForm(forms.Form):
 
 class WebhookEditForm(WebhookForm):
     """As WebhookForm, but the kind stays and an empty URL keeps the stored one, which the page
-    never shows in full."""
+    never shows in full; a Slack webhook takes no secrets."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, kind: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         del self.fields["kind"]
+        if kind == WebhookKind.SLACK:
+            del self.fields["access_token"], self.fields["signing_secret"]
         self.fields["url"].required = False
         self.fields["url"].label = "New URL"
         self.fields["url"].help_text = "Leave empty to keep the current one."

@@ -600,6 +600,22 @@ def test_editing_through_the_same_form(client, member, make_automation, models_r
     assert bad.status_code == 400 and "does not compile" in text(bad)
 
 
+def test_editing_one_that_sends_to_a_team_you_are_not_in_says_so(
+    client, organization, make_automation, models_registry
+):
+    automation = make_automation(name="deploy", registry=models_registry)
+    outside_team = make_member(organization, "rita")
+    client.force_login(outside_team)
+    page = client.get(f"{detail(automation)}edit/")
+    assert f'<option value="{automation.webhook_id}" selected data-kind="webhook">' in html(page)
+    response = client.post(f"{detail(automation)}edit/", form_data(automation.webhook, name="x"))
+    assert response.status_code == 400
+    assert "belongs to team ml, which you are not in" in text(response)
+    assert "Edit automation deploy" in text(response)
+    automation.refresh_from_db()
+    assert automation.name == "deploy"
+
+
 # An automation's page and history --------------------------------------------------------------
 
 
@@ -906,3 +922,29 @@ def test_a_granted_restricted_registry_member_may_automate_it(
     assert reverse("automations:registry", kwargs={"org": "acme", "registry": "secret"}) in html(
         client.get("/orgs/acme/registry/secret/")
     )
+
+
+def test_a_refused_webhook_edit_shows_the_stored_name_and_the_error(
+    client, team, team_admin, webhook
+):
+    client.force_login(team_admin)
+    prefix = f"webhook-{webhook.pk}"
+    data = {"form": "webhook-edit", "pk": webhook.pk, f"{prefix}-name": "renamed"}
+    data[f"{prefix}-url"] = "ftp://nowhere/x"
+    response = client.post(TEAM, data)
+    assert response.status_code == 400 and "is not a web address" in text(response)
+    assert "Edit ci" in text(response) and 'value="renamed"' in html(response)
+    webhook.refresh_from_db()
+    assert webhook.name == "ci"
+
+
+def test_a_slack_webhook_is_edited_without_secrets(client, team, team_admin, receiver):
+    slack = services.create_webhook(
+        actor=team_admin, team=team, name="alerts", url=receiver.url, kind=WebhookKind.SLACK
+    )
+    client.force_login(team_admin)
+    assert f"webhook-{slack.pk}-access_token" not in html(client.get(TEAM))
+    data = {"form": "webhook-edit", "pk": slack.pk, f"webhook-{slack.pk}-name": "alerts-2"}
+    assert client.post(TEAM, data).status_code == 302
+    slack.refresh_from_db()
+    assert slack.name == "alerts-2"

@@ -41,6 +41,8 @@ from apps.registries.models import Collection, Registry
 from apps.registries.views.shared import next_page_query
 
 EXECUTIONS_PER_PAGE = 50
+# Where an automation watches: an organization, a registry (and its collections), a collection.
+Scope = Organization | Registry | Collection
 
 
 def _render_list(request: HttpRequest, context: dict) -> HttpResponse:
@@ -86,7 +88,6 @@ def registry_automations(request: HttpRequest, org: str, registry: str) -> HttpR
     context = {
         "organization": target.organization,
         "registry": target,
-        "can_create": True,
         "new_url": _new_url(target),
         **automation_table(
             request,
@@ -115,7 +116,6 @@ def collection_automations(
         "organization": organization,
         "registry": target.registry,
         "collection": target,
-        "can_create": True,
         "new_url": _new_url(target),
         **automation_table(
             request,
@@ -127,22 +127,25 @@ def collection_automations(
     return _render_list(request, context)
 
 
-def _new_url(scope: Organization | Registry | Collection) -> str:
-    """The create form, its scope preset to where it is opened from."""
+def _parts(scope: Scope) -> tuple[Organization, Registry | None, Collection | None]:
+    """A scope's organization, registry and collection (None above the scope)."""
     if isinstance(scope, Collection):
-        registry = scope.registry
-        org, query = (
-            registry.organization.slug,
-            {"registry": registry.slug, "collection": scope.name},
-        )
-    elif isinstance(scope, Registry):
-        org, query = scope.organization.slug, {"registry": scope.slug}
-    else:
-        org, query = scope.slug, {}
-    return reverse("automations:create", kwargs={"org": org}, query=query)
+        return scope.registry.organization, scope.registry, scope
+    if isinstance(scope, Registry):
+        return scope.organization, scope, None
+    return scope, None, None
 
 
-def _scope_from_query(request: HttpRequest, org: str) -> Organization | Registry | Collection:
+def _new_url(scope: Scope) -> str:
+    """The create form, its scope preset to where it is opened from."""
+    organization, registry, collection = _parts(scope)
+    query = {"registry": registry.slug} if registry else {}
+    if collection:
+        query["collection"] = collection.name
+    return reverse("automations:create", kwargs={"org": organization.slug}, query=query)
+
+
+def _scope_from_query(request: HttpRequest, org: str) -> Scope:
     registry, collection = request.GET.get("registry"), request.GET.get("collection")
     if registry and collection:
         return collection_for(request.user, org, registry, collection)
@@ -151,30 +154,20 @@ def _scope_from_query(request: HttpRequest, org: str) -> Organization | Registry
     return organization_for(request.user, org)
 
 
-def _organization_of(scope: Organization | Registry | Collection) -> Organization:
-    if isinstance(scope, Collection):
-        return scope.registry.organization
-    if isinstance(scope, Registry):
-        return scope.organization
-    return scope
-
-
-def scope_url(scope: Organization | Registry | Collection) -> str:
+def scope_url(scope: Scope) -> str:
     """The list of automations in a scope: a collection's or registry's tab, or the
     organization's list."""
-    if isinstance(scope, Collection):
-        registry = scope.registry
-        kwargs = {"registry": registry.slug, "collection": scope.name}
-        return reverse(
-            "automations:collection", kwargs={"org": registry.organization.slug, **kwargs}
-        )
-    if isinstance(scope, Registry):
-        kwargs = {"org": scope.organization.slug, "registry": scope.slug}
-        return reverse("automations:registry", kwargs=kwargs)
-    return reverse("automations:list", kwargs={"org": scope.slug})
+    organization, registry, collection = _parts(scope)
+    kwargs = {"org": organization.slug}
+    if collection:
+        kwargs |= {"registry": registry.slug, "collection": collection.name}
+        return reverse("automations:collection", kwargs=kwargs)
+    if registry:
+        return reverse("automations:registry", kwargs=kwargs | {"registry": registry.slug})
+    return reverse("automations:list", kwargs=kwargs)
 
 
-def scope_label(scope: Organization | Registry | Collection) -> str:
+def scope_label(scope: Scope) -> str:
     if isinstance(scope, Collection):
         return f"Collection {scope.name} in registry {scope.registry.name}"
     if isinstance(scope, Registry):
@@ -208,7 +201,7 @@ def _variable(name: str) -> str:
     return f"${{{name}}}"
 
 
-def _form_context(form: AutomationForm, scope: Any, organization: Organization) -> dict:
+def _form_context(form: AutomationForm, scope: Scope, organization: Organization) -> dict:
     webhooks = list(form.fields["webhook"].queryset)
     return {
         "form": form,
@@ -245,14 +238,12 @@ def automation_create(request: HttpRequest, org: str) -> HttpResponse:
     """A new automation in the scope the page was opened from (`?registry=…&collection=…`)."""
     scope = _scope_from_query(request, org)
     check(request.user, Action.MANAGE_AUTOMATIONS, scope)
-    organization = _organization_of(scope)
+    organization, registry, collection = _parts(scope)
     form = AutomationForm(
         request.POST if request.method == "POST" else None,
         webhooks=usable_webhooks(request.user, organization),
     )
     if request.method == "POST" and form.is_valid() and _may_send_to(request, form):
-        registry = scope if isinstance(scope, Registry) else None
-        collection = scope if isinstance(scope, Collection) else None
         try:
             automation = services.create_automation(
                 actor=request.user,
@@ -308,6 +299,7 @@ def automation_edit(request: HttpRequest, org: str, pk: int) -> HttpResponse:
             )
         except ValidationError as error:
             add_error_in_place(form, error)
+            automation.refresh_from_db()  # the service set the refused values on it
         else:
             messages.success(request, f"Saved automation {automation.name}.")
             return redirect(detail_url(automation))

@@ -74,6 +74,7 @@ class Page:
                     WebhookEditForm(
                         bound("webhook-edit", w.pk),
                         secrets=secrets,
+                        kind=w.kind,
                         prefix=f"webhook-{w.pk}",
                         initial={
                             "name": w.name,
@@ -114,63 +115,8 @@ def _message(error: ValidationError) -> str:
     return " ".join(error.messages)
 
 
-def _apply(request: HttpRequest, page: Page, which: str, pk: str) -> str | None:
-    """Carry out the posted form; what was done, for the message, or None when it was refused
-    (the page then shows why, in place)."""
-    actor, team = request.user, page.team
-    try:
-        if which == "secret":
-            form = page.secret_form
-            if not form.is_valid():
-                return None
-            services.create_secret(actor=actor, team=team, **form.cleaned_data)
-            return f"Saved secret {form.cleaned_data['name']}."
-        if which == "secret-value":
-            row = page.secret_row(pk)
-            form = row.form
-            if not form.is_valid():
-                return None
-            if form.cleaned_data["value"]:
-                services.update_secret(
-                    actor=actor, secret=row.secret, value=form.cleaned_data["value"]
-                )
-                return f"Replaced the value of secret {row.secret.name}."
-            return f"Kept the value of secret {row.secret.name}."
-        if which == "secret-delete":
-            row = page.secret_row(pk)
-            services.delete_secret(actor=actor, secret=row.secret)
-            return f"Deleted secret {row.secret.name}."
-        if which == "webhook":
-            form = page.webhook_form
-            if not form.is_valid():
-                return None
-            webhook = services.create_webhook(actor=actor, team=team, **form.cleaned_data)
-            return f"Added webhook {webhook.name}."
-        if which == "webhook-edit":
-            row = page.webhook_row(pk)
-            form = row.form
-            if not form.is_valid():
-                return None
-            changes = dict(form.cleaned_data)
-            if not changes["url"]:
-                del changes["url"]  # empty keeps the stored URL
-            services.update_webhook(actor=actor, webhook=row.webhook, **changes)
-            return f"Saved webhook {row.webhook.name}."
-        if which == "webhook-delete":
-            row = page.webhook_row(pk)
-            services.delete_webhook(actor=actor, webhook=row.webhook)
-            return f"Deleted webhook {row.webhook.name}."
-    except ValidationError as error:
-        if form := _form_of(page, which, pk):
-            add_error_in_place(form, error)
-        else:  # a delete refused: said on its row
-            row = page.secret_row(pk) if which.startswith("secret") else page.webhook_row(pk)
-            row.error = _message(error)
-        return None
-    raise Http404("No such form.")
-
-
 def _form_of(page: Page, which: str, pk: str) -> forms.Form | None:
+    """The posted form, for those that have one (deletes have none)."""
     if which == "secret":
         return page.secret_form
     if which == "webhook":
@@ -180,6 +126,55 @@ def _form_of(page: Page, which: str, pk: str) -> forms.Form | None:
     if which == "webhook-edit":
         return page.webhook_row(pk).form
     return None
+
+
+def _apply(request: HttpRequest, page: Page, which: str, pk: str) -> str | None:
+    """Carry out the posted form; what was done, for the message, or None when it was refused
+    (the page then shows why, in place)."""
+    actor, team = request.user, page.team
+    form = _form_of(page, which, pk)
+    if form is not None and not form.is_valid():
+        return None
+    data = form.cleaned_data if form is not None else {}
+    try:
+        if which == "secret":
+            services.create_secret(actor=actor, team=team, **data)
+            return f"Saved secret {data['name']}."
+        if which == "secret-value":
+            secret = page.secret_row(pk).secret
+            if not data["value"]:
+                return f"Kept the value of secret {secret.name}."
+            services.update_secret(actor=actor, secret=secret, value=data["value"])
+            return f"Replaced the value of secret {secret.name}."
+        if which == "secret-delete":
+            secret = page.secret_row(pk).secret
+            services.delete_secret(actor=actor, secret=secret)
+            return f"Deleted secret {secret.name}."
+        if which == "webhook":
+            webhook = services.create_webhook(actor=actor, team=team, **data)
+            return f"Added webhook {webhook.name}."
+        if which == "webhook-edit":
+            webhook = page.webhook_row(pk).webhook
+            # An empty URL keeps the stored one.
+            changes = {key: value for key, value in data.items() if key != "url" or value}
+            try:
+                services.update_webhook(actor=actor, webhook=webhook, **changes)
+            except ValidationError:
+                webhook.refresh_from_db()  # the service set the refused values on it
+                raise
+            return f"Saved webhook {webhook.name}."
+        if which == "webhook-delete":
+            webhook = page.webhook_row(pk).webhook
+            services.delete_webhook(actor=actor, webhook=webhook)
+            return f"Deleted webhook {webhook.name}."
+    except ValidationError as error:
+        if form is not None:
+            add_error_in_place(form, error)
+        else:  # a delete refused: said on its row
+            row = page.secret_row(pk) if which.startswith("secret") else page.webhook_row(pk)
+            row.error = _message(error)
+        return None
+    raise Http404("No such form.")
 
 
 def _test(request: HttpRequest, page: Page, pk: str) -> HttpResponse:
