@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("orgs/<slug:org>/registry/", include("apps.registries.urls")),
     path("orgs/<slug:org>/legacy/", include("apps.legacy.urls")),
+    path("orgs/<slug:org>/automations/", include("apps.automations.urls")),
     path("orgs/<slug:org>/", include("apps.lineage.urls")),
 ]

@@ -40,6 +40,12 @@ VIEWS = [
     ("/orgs/acme/legacy/teams/ml/classifier/v0/", {"GET", "POST"}),
     ("/orgs/acme/legacy/migration/", {"GET"}),
     ("/orgs/acme/legacy/migration/ml/", {"GET", "POST"}),
+    # Automations' pages that name no automation; those that do are in tests/automations.
+    ("/orgs/acme/automations/", {"GET"}),
+    ("/orgs/acme/automations/new/", {"GET", "POST"}),
+    ("/orgs/acme/automations/registry/model/", {"GET"}),
+    ("/orgs/acme/automations/registry/model/classifier/", {"GET"}),
+    ("/orgs/acme/automations/teams/ml/", {"GET", "POST"}),
 ]
 
 
@@ -83,6 +89,7 @@ def test_other_methods_are_refused(client, linked, member, path, methods):
 
 ROLES = ["restricted_viewer", "viewer", "member", "admin"]
 SHARED = "/orgs/acme/registry/shared"
+AUTOMATIONS = "/orgs/acme/automations"
 # (what, method, path, data, the least role that may)
 ACTIONS = [
     ("read the registry", "get", f"{SHARED}/", None, "restricted_viewer"),
@@ -92,6 +99,8 @@ ACTIONS = [
     ("compare versions", "get", f"{SHARED}/c/compare/", None, "restricted_viewer"),
     ("download a file", "get", f"{SHARED}/c/v0/files/weights.bin", None, "viewer"),
     ("open the link form", "get", f"{SHARED}/link/", None, "member"),
+    ("list its automations", "get", f"{AUTOMATIONS}/registry/shared/", None, "member"),
+    ("open the automation form", "get", f"{AUTOMATIONS}/new/?registry=shared", None, "member"),
     (
         "create a collection",
         "post",

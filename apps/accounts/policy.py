@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from apps.accounts.models import (
+    BASELINE_ROLES,
     ROLE_RANK,
     Organization,
     OrganizationMembership,
@@ -156,7 +157,11 @@ def _baseline_role(org_role: OrganizationRole, registry: Any) -> RegistryRole | 
     viewer for organization viewers); nothing on a restricted one."""
     if registry.visibility != Visibility.ORGANIZATION:
         return None
-    baseline = RegistryRole(registry.baseline_role)
+    return _capped(org_role, RegistryRole(registry.baseline_role))
+
+
+def _capped(org_role: OrganizationRole, baseline: RegistryRole) -> RegistryRole:
+    """The baseline as an organization role gets it: organization viewers stay viewers."""
     if org_role == OrganizationRole.VIEWER and ROLE_RANK[baseline] > ROLE_RANK[RegistryRole.VIEWER]:
         return RegistryRole.VIEWER
     return baseline
@@ -467,12 +472,25 @@ def registries_allowing(user: Any, organization: Organization, action: Action) -
     granted = registries.filter(
         Q(grants__user=user) | Q(grants__team__memberships__user=user), grants__role__in=enough
     )
-    cap = RegistryRole.VIEWER if role == OrganizationRole.VIEWER else RegistryRole.ADMIN
-    baselines = [r for r in RegistryRole if role_allows(min(r, cap, key=ROLE_RANK.get), action)]
+    baselines = [r for r in BASELINE_ROLES if role_allows(_capped(role, r), action)]
     return registries.filter(
         Q(visibility=Visibility.ORGANIZATION, baseline_role__in=baselines)
         | Q(pk__in=granted.values("pk"))
     )
+
+
+def teams_allowing(user: Any, organization: Organization, action: Action) -> QuerySet[Team]:
+    """The organization's teams where the user may send to webhooks (USE_INTEGRATIONS: their
+    teams) or configure them (MANAGE_INTEGRATIONS: the teams they administer), in one query;
+    every team for organization admins, as `_check_team` decides."""
+    teams = visible_teams(user, organization)
+    if action == Action.USE_INTEGRATIONS:
+        return teams
+    if action != Action.MANAGE_INTEGRATIONS:
+        raise ValueError(f"{action} is not an integrations action")
+    if organization_role(user, organization.pk) == OrganizationRole.ADMIN:
+        return teams
+    return teams.filter(memberships__user=user, memberships__role=TeamRole.ADMIN)
 
 
 @dataclass

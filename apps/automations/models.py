@@ -11,6 +11,7 @@ commits, at least once, under the execution's `uid` (receivers dedupe on it).
 from __future__ import annotations
 
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
@@ -115,6 +116,13 @@ class Webhook(models.Model):
 
     def __str__(self) -> str:
         return f"{self.team.slug}/{self.name}"
+
+    @property
+    def masked_url(self) -> str:
+        """The URL as pages show it: scheme and host only, since its path may be a credential
+        (Slack's is)."""
+        parts = urlsplit(self.url)
+        return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
 
 class AutomationQuerySet(models.QuerySet):

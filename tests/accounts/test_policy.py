@@ -17,10 +17,11 @@ from apps.accounts.policy import (
     check,
     effective_role,
     registries_allowing,
+    teams_allowing,
     visible_registries,
 )
 from apps.registries.models import Alias
-from apps.registries.services import add_protected_alias, set_alias
+from apps.registries.services import add_protected_alias, set_alias, set_baseline_role
 from tests.factories import (
     grant,
     make_link,
@@ -332,3 +333,36 @@ def test_an_organization_admin_role_comes_from_the_organization(organization, me
     organization.add_member(member, OrganizationRole.ADMIN)
     closed = make_registry(organization, member, "X", visibility=Visibility.RESTRICTED)
     assert effective_role(member, closed) == A
+
+
+@pytest.mark.parametrize("action", [Action.VIEW, Action.DOWNLOAD, Action.MANAGE_AUTOMATIONS])
+@pytest.mark.parametrize("baseline", [RV, V, M])
+def test_registries_allowing_matches_can(
+    organization, org_admin, member, viewer, outsider, action, baseline
+):
+    """The one-query set of registries agrees with `can` for every source of a role."""
+    team = make_team(organization, "t", maria=TeamRole.MEMBER)
+    opened = make_registry(organization, org_admin, "Open")
+    set_baseline_role(actor=org_admin, registry=opened, role=baseline)
+    by_team = make_registry(organization, org_admin, "By team", visibility=Visibility.RESTRICTED)
+    grant(by_team, M, team=team)
+    by_user = make_registry(organization, org_admin, "By user", visibility=Visibility.RESTRICTED)
+    grant(by_user, V, user=viewer)
+    grant(opened, A, user=viewer)
+    make_registry(organization, org_admin, "Closed", visibility=Visibility.RESTRICTED)
+    for user in (org_admin, member, viewer, outsider):
+        expected = {r.name for r in organization.registries.all() if can(user, action, r)}
+        found = registries_allowing(user, organization, action).values_list("name", flat=True)
+        assert set(found) == expected, (user, action, baseline)
+
+
+def test_teams_allowing_matches_can(organization, org_admin, member, viewer, outsider):
+    make_team(organization, "admins", maria=TeamRole.ADMIN)
+    make_team(organization, "members", maria=TeamRole.MEMBER, victor=TeamRole.ADMIN)
+    make_team(organization, "viewers", maria=TeamRole.VIEWER)
+    make_team(organization, "nobody")
+    for action in (Action.USE_INTEGRATIONS, Action.MANAGE_INTEGRATIONS):
+        for user in (org_admin, member, viewer, outsider):
+            expected = {t.name for t in organization.teams.all() if can(user, action, t)}
+            found = teams_allowing(user, organization, action).values_list("name", flat=True)
+            assert set(found) == expected, (user, action)

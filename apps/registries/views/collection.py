@@ -171,6 +171,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "history": AuditEvent.objects.filter(collection=collection)[:20],
         "can_edit": role_allows(role, Action.EDIT_COLLECTION),
         "can_link": role_allows(role, Action.LINK),
+        "can_automate": role_allows(role, Action.MANAGE_AUTOMATIONS),
         "can_delete": role_allows(
             role,
             Action.DELETE_COLLECTION,

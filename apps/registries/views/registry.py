@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from apps.accounts.policy import Action, can, check
+from apps.accounts.policy import Action, check, effective_role, role_allows
 from apps.artifacts.lookups import visible_projects
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
@@ -113,7 +113,9 @@ def registry_detail(request: HttpRequest, org: str, registry: str) -> HttpRespon
     context = _collections_context(request, target)
     context["accepted_types"] = accepted
     context["form"] = form
-    context["can_create"] = can(request.user, Action.CREATE_COLLECTION, target)
+    role = effective_role(request.user, target)
+    context["can_create"] = role_allows(role, Action.CREATE_COLLECTION)
+    context["can_automate"] = role_allows(role, Action.MANAGE_AUTOMATIONS)
     template = "registries/registry_detail.html"
     if request.method == "GET" and is_fragment_request(request):
         template += "#collection-table"
