@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "apps.registries",
     "apps.lineage",
     "apps.legacy",
+    "apps.search",
     "apps.demo",
 ]
 
