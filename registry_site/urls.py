@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("orgs/<slug:org>/registry/", include("apps.registries.urls")),
     path("orgs/<slug:org>/legacy/", include("apps.legacy.urls")),
+    path("orgs/<slug:org>/search/", include("apps.search.urls")),
     path("orgs/<slug:org>/", include("apps.lineage.urls")),
 ]
