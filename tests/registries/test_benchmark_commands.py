@@ -15,9 +15,13 @@ from apps.registries.models import Collection, Link
 
 def test_seed_scale_makes_what_it_says(db):
     out = StringIO()
-    call_command("seed_scale", collections=5, links=50, metrics=200, stdout=out)
-    assert Collection.objects.filter(registry__organization__slug="scale").count() == 5
-    assert Link.objects.filter(collection__registry__organization__slug="scale").count() == 50
+    call_command("seed_scale", collections=5, links=50, metrics=200, restricted=2, stdout=out)
+    models = {"registry__organization__slug": "scale", "registry__slug": "model"}
+    assert Collection.objects.filter(**models).count() == 5
+    assert Link.objects.filter(**{f"collection__{k}": v for k, v in models.items()}).count() == 50
+    hidden = Collection.objects.filter(registry__slug="restricted")
+    assert hidden.count() == 2 and not hidden.filter(registry__visibility="organization")
+    assert Link.objects.filter(collection__in=hidden).count() == 20
     assert "5 collections, 50 links" in out.getvalue()
     with pytest.raises(CommandError, match="exists already"):
         call_command("seed_scale", collections=5, links=50, metrics=200, stdout=StringIO())
