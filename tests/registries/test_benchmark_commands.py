@@ -37,6 +37,22 @@ def test_bench_pages_prints_a_line_per_page(db):
     assert "Target p50" in lines[-1]
 
 
+def test_bench_search_prints_a_line_per_query(db):
+    call_command("seed_scale", collections=4, links=20, metrics=40, restricted=1, stdout=StringIO())
+    out = StringIO()
+    call_command("bench_search", repeat=1, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Load average at the start: ")
+    assert lines[3].split() == ["query", "p50", "ms", "p95", "ms", "queries"]
+    assert len(lines) == 4 + 11 + 5 + 2
+    assert "Target p50" in lines[-2] and lines[-1].startswith("Load average at the end: ")
+
+
+def test_bench_search_needs_the_seed(db):
+    with pytest.raises(CommandError, match="seed_scale"):
+        call_command("bench_search", stdout=StringIO())
+
+
 def test_bench_pages_needs_the_seed(db):
     with pytest.raises(CommandError, match="seed_scale"):
         call_command("bench_pages", stdout=StringIO())
