@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db.models import Q, QuerySet, Value
+from django.db.models import FloatField, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -25,7 +26,7 @@ from django.db.models.lookups import (
     Regex,
 )
 
-from apps.artifacts.models import VersionTag
+from apps.artifacts.models import ArtifactVersion, VersionTag
 from apps.registries.models import (
     Alias,
     Collection,
@@ -34,7 +35,6 @@ from apps.registries.models import (
     LinkTag,
     Registry,
     RegistryArtifactType,
-    metric_value,
 )
 from apps.search.query import And, Not, Or, Term
 
@@ -110,15 +110,39 @@ def _text(lookup_prefix: str, op: str, value: Any) -> Q:
     return ~found if op == "ne" else found
 
 
-def _among(queryset: QuerySet, column: str, field: str, op: str, value: Any) -> Q:
-    """Rows with a related row (a tag, an alias, a type) whose `field` matches: `pk__in` a
-    subquery of `column`. `ne` is "has none equal to", `exists` "has any"."""
+def _among(queryset: QuerySet, column: str, field: str, op: str, value: Any, on: str = "pk") -> Q:
+    """Rows with a related row (a tag, an alias, a type) whose `field` matches: `on` (the
+    row's key, or a foreign key) in a subquery of `column`. `ne` is "has none equal to",
+    `exists` "has any"."""
     if op == "exists":
-        found = Q(pk__in=queryset.values(column))
+        found = Q(**{f"{on}__in": queryset.values(column)})
         return found if value else ~found
     if op == "ne":
-        return ~Q(pk__in=queryset.filter(_text(field, "eq", value)).values(column))
-    return Q(pk__in=queryset.filter(_text(field, op, value)).values(column))
+        return ~Q(**{f"{on}__in": queryset.filter(_text(field, "eq", value)).values(column)})
+    return Q(**{f"{on}__in": queryset.filter(_text(field, op, value)).values(column)})
+
+
+def _any_link(parts: list[Q]) -> Q:
+    """Links meeting any of `parts`, as `pk IN (the union of each part's links)`: each part is
+    then planned on its own, from its own index (a word's trigram indexes), where an OR of
+    conditions on other tables would be tested on every link. (A plain OR stays better where
+    rows come newest first and the first page may be found early.)"""
+    if any(not part.children for part in parts):  # one of them matches every link
+        return Q()
+    found = [Link.objects.filter(part).order_by().values("pk") for part in parts if part != NOTHING]
+    if len(found) <= 1:
+        return Q(pk__in=found[0]) if found else NOTHING
+    return Q(pk__in=found[0].union(*found[1:], all=True))
+
+
+def _through(key: str, model: type, found: Q) -> Q:
+    """`found`, a condition on the row a link's `key` points to (its collection or version), as
+    `key IN (a subquery)`: the links are then filtered by their own columns, each row the
+    subquery reads is read once (not once per link), and a version's wide row is joined only
+    to the links shown."""
+    if found == NOTHING or not found.children:  # matches nothing, or everything
+        return found
+    return Q(**{f"{key}__in": model.objects.filter(found).values("pk")})
 
 
 def _moment(column: str, op: str, value: Any) -> Q:
@@ -132,7 +156,8 @@ def _moment(column: str, op: str, value: Any) -> Q:
 
 
 def _metric(term: Term) -> Q:
-    value = metric_value(term.key)
+    """On a version: its metric as a number (NULL where it has none)."""
+    value = Cast(KeyTextTransform(term.key, "metrics"), FloatField())
     if term.op == "exists":
         found = Q(IsNull(value, False))
         return found if term.value else ~found
@@ -145,7 +170,8 @@ def _metric(term: Term) -> Q:
 
 
 def _metadata(term: Term) -> Q:
-    value = KeyTextTransform(term.key, "version__metadata")
+    """On a version: a top-level metadata key's value, as text."""
+    value = KeyTextTransform(term.key, "metadata")
     if term.op == "exists":
         found = Q(IsNull(value, False))
         return found if term.value else ~found
@@ -205,50 +231,59 @@ def _version_term(term: Term) -> Q:
     """A linked version: its collection's name and type, its aliases, its tags (the source
     version's and the link's own), its metadata and metrics."""
     field, op, value = term.field, term.op, term.value
+
+    def collection(found: Q) -> Q:
+        return _through("collection_id", Collection, found)
+
+    def version(found: Q) -> Q:
+        return _through("version_id", ArtifactVersion, found)
+
     if field is None:
-        return (
-            _text("collection__name", op, value)
-            | _text("version__description", op, value)
-            | _among(Alias.objects, "link_id", "name", op, value)
-            | _version_tags(op, value)
+        return _any_link(
+            [
+                collection(_text("name", op, value)),
+                version(_text("description", op, value)),
+                _among(Alias.objects, "link_id", "name", op, value),
+                *_version_tags(op, value, apart=True),
+            ]
         )
     if field == "name" or field == "collection":
-        return _text(
-            "collection__name", "eq" if field == "collection" and op == "contains" else op, value
+        return collection(
+            _text("name", "eq" if field == "collection" and op == "contains" else op, value)
         )
     if field == "description":
-        return _text("version__description", op, value)
+        return version(_text("description", op, value))
     if field == "tag":
         return _version_tags(op, value)
     if field == "alias":
         return _among(Alias.objects, "link_id", "name", op, value)
     if field == "type":
-        return _text("collection__artifact_type", op, value)
+        return collection(_text("artifact_type", op, value))
     if field == "registry":
-        return _text("collection__registry__slug", op, value) | _text(
-            "collection__registry__name", op, value
-        )
+        return collection(_text("registry__slug", op, value) | _text("registry__name", op, value))
     if field == "created":
         return _moment("linked_at", op, value)
     if field == "updated":
-        return _moment("version__updated_at", op, value)
+        return version(_moment("updated_at", op, value))
     if field == "metric":
-        return _metric(term)
+        return version(_metric(term))
     if field == "metadata":
-        return _metadata(term)
+        return version(_metadata(term))
     return NOTHING
 
 
-def _version_tags(op: str, value: Any) -> Q:
-    """A linked version's tags: its source version's, and the link's own (migrated ones)."""
+def _version_tags(op: str, value: Any, apart: bool = False) -> Any:
+    """A linked version's tags: its source version's, and the link's own (migrated ones); or,
+    `apart`, the two conditions (either may hold), for a union."""
+    shared = _among(VersionTag.objects, "version_id", "name", op, value, on="version_id")
+    own = _among(LinkTag.objects, "link_id", "name", op, value)
+    if apart:
+        return shared, own
     if op in ("ne", "exists") and not (op == "exists" and value):
-        # "has none" must hold of both sets of tags.
-        return _among(VersionTag.objects, "version__links", "name", op, value) & _among(
-            LinkTag.objects, "link_id", "name", op, value
-        )
-    return _among(VersionTag.objects, "version__links", "name", op, value) | _among(
-        LinkTag.objects, "link_id", "name", op, value
-    )
+        return shared & own  # "has none" must hold of both sets of tags
+    # An OR, not a union: a common tag then finds the first page among the newest links
+    # without reading every link that has it.
+    return shared | own
 
 
 TERMS: dict[str, Callable[[Term], Q]] = {

@@ -9,6 +9,7 @@ the same on both.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +23,7 @@ from apps.accounts.policy import visible_registries
 from apps.lib.pagination import Page, keyset_page
 from apps.registries.models import Collection, Link
 from apps.search.compile import KINDS, condition, positive_terms, words
-from apps.search.query import Term
+from apps.search.query import And, Term
 
 NAME_COLUMN = {"registry": "name", "collection": "name", "version": "collection__name"}
 MAX_REASONS = 8  # conditions said per row; a longer query still matches on all of them
@@ -34,13 +35,18 @@ def visible(user: Any, organization: Organization, kind: str) -> QuerySet:
     registries = visible_registries(user, organization)
     if kind == "registry":
         return registries
+    # The registries' ids rather than a subquery: the planner then knows how few rows a user
+    # who sees part may see, and drops the hidden ones before reading anything else of them.
+    shown = list(registries.values_list("pk", flat=True))
     if kind == "collection":
-        return Collection.objects.filter(registry__in=registries).select_related("registry")
+        return Collection.objects.filter(registry__in=shown).select_related("registry")
+    # Versions are fetched for the page's links only: joined, their wide rows (metrics,
+    # metadata) would be read for every link a query considers.
     return (
         Link.objects.live()
-        .filter(collection__registry__in=registries)
-        .select_related("collection__registry", "version")
-        .prefetch_related("aliases")
+        .filter(collection__registry__in=shown)
+        .select_related("collection__registry")
+        .prefetch_related("version", "aliases")
     )
 
 
@@ -77,6 +83,9 @@ def search(
     """One page of each kind of result, best first, each row saying why it matched."""
     cursors = cursors or {}
     reasons = list(dict.fromkeys(positive_terms(node)))[:MAX_REASONS]
+    # A condition every match meets (reached from the top through ANDs alone) is not asked
+    # again of each row: the database would evaluate its subqueries a second time.
+    always = set(_required(node))
     pages = {}
     for kind in kinds:
         rows = _ranked(matching(user, organization, node, kind), kind, words(node))
@@ -88,15 +97,33 @@ def search(
                     output_field=BooleanField(),
                 )
                 for n, term in enumerate(reasons)
+                if term not in always
             }
         )
         page = keyset_page(rows, field="rank", descending=True, cursor=cursors.get(kind), size=size)
         page.items = [
-            Hit(kind, row, [describe(t) for n, t in enumerate(reasons) if getattr(row, f"why_{n}")])
+            Hit(
+                kind,
+                row,
+                [
+                    describe(t)
+                    for n, t in enumerate(reasons)
+                    if t in always or getattr(row, f"why_{n}")
+                ],
+            )
             for row in page.items
         ]
         pages[kind] = page
     return Results(pages)
+
+
+def _required(node: Any) -> Iterator[Term]:
+    """The conditions every match meets: those reached from the top through ANDs alone."""
+    if isinstance(node, Term):
+        yield node
+    elif isinstance(node, And):
+        for child in node.nodes:
+            yield from _required(child)
 
 
 def _ranked(rows: QuerySet, kind: str, searched: list[str]) -> QuerySet:

@@ -37,6 +37,9 @@ JSON_FIELDS = {
     "updated_at": "updated",
 }
 COMPARISONS = {">=": "gte", "<=": "lte", ">": "gt", "<": "lt", "=": "eq", ":": "eq"}
+# Nesting deeper than this (parentheses, NOT, $and/$or/$nor/$not) is refused: no one writes it,
+# and parsing and compiling recurse once per level.
+MAX_DEPTH = 20
 
 
 class QueryError(ValueError):
@@ -124,7 +127,7 @@ class _Parser:
     one := (NOT | -) one | "(" either ")" | term."""
 
     def __init__(self, tokens: list[_Token], end: int):
-        self.tokens, self.at, self.end = tokens, 0, end
+        self.tokens, self.at, self.end, self.depth = tokens, 0, end, 0
 
     def peek(self) -> _Token | None:
         return self.tokens[self.at] if self.at < len(self.tokens) else None
@@ -153,27 +156,29 @@ class _Parser:
         token = self.peek()
         if token is None:
             raise QueryError("a word, a field such as tag:cnn, or (", self.end)
-        if token.text in ("NOT", "-"):
-            self.take()
-            return Not(self.one())
-        if token.text == "(":
-            self.take()
-            node = self.either()
-            closing = self.peek()
-            if closing is None or closing.text != ")":
-                raise (
-                    QueryError("a ) to close the ( here", token.column)
-                    if closing is None
-                    else QueryError(f"a ) before {closing.text!r}", closing.column)
-                )
-            self.take()
-            return node
         if token.text in (")", "OR", "AND"):
             raise QueryError(
                 f"a word, a field such as tag:cnn, or ( before {token.text!r}", token.column
             )
         self.take()
-        return term(token.text, token.column)
+        if token.text not in ("NOT", "-", "("):
+            return term(token.text, token.column)
+        if self.depth == MAX_DEPTH:
+            raise QueryError(f"at most {MAX_DEPTH} nested NOTs and parentheses", token.column)
+        self.depth += 1
+        node = self.group(token) if token.text == "(" else Not(self.one())
+        self.depth -= 1
+        return node
+
+    def group(self, opening: _Token) -> Any:
+        node = self.either()
+        closing = self.peek()
+        if closing is None:
+            raise QueryError("a ) to close the ( here", opening.column)
+        if closing.text != ")":
+            raise QueryError(f"a ) before {closing.text!r}", closing.column)
+        self.take()
+        return node
 
 
 FIELD_TERM = re.compile(
@@ -273,29 +278,41 @@ JSON_OPERATORS = {"$eq": "eq", "$ne": "ne", "$gt": "gt", "$gte": "gte", "$lt": "
                   "$regex": "regex", "$exists": "exists", "$contains": "contains"}  # fmt: skip
 
 
-def parse_filter(data: Any, where: str = "filter") -> Any:
+FILTER_FIELDS = (*JSON_FIELDS, "metadata", "metrics")  # the last two as metadata.<key>, …
+
+
+def parse_filter(data: Any, where: str = "filter", fields: tuple[str, ...] = FILTER_FIELDS) -> Any:
     """The tree of a W&B-style filter: {"name": {"$regex": "^res"}}, {"$or": [...]},
     {"tag": "cnn"}, {"metadata.framework": "pytorch"}, {"metrics.accuracy": {"$gte": 0.9}}.
-    Raises QueryError naming the part that is wrong (column 0)."""
+    `fields` are those it may name (an API list takes its kind's). Raises QueryError naming
+    the part that is wrong (column 0)."""
+    return _filter(data, where, fields, 0)
+
+
+def _filter(data: Any, where: str, fields: tuple[str, ...], depth: int) -> Any:
     if not isinstance(data, dict):
         raise QueryError(f"{where} must be an object of fields and operators")
+    if depth > MAX_DEPTH:
+        raise QueryError(f"{where} nests deeper than {MAX_DEPTH} levels")
     nodes = []
     for name, condition in data.items():
         here = f"{where}.{name}"
         if name in ("$and", "$or", "$nor"):
             if not isinstance(condition, list) or not condition:
                 raise QueryError(f"{here} must be a non-empty list of filters")
-            parts = tuple(parse_filter(part, f"{here}[{n}]") for n, part in enumerate(condition))
+            parts = tuple(
+                _filter(part, f"{here}[{n}]", fields, depth + 1) for n, part in enumerate(condition)
+            )
             nodes.append({"$and": And, "$or": Or}.get(name, lambda p: Not(Or(p)))(parts))
         elif name == "$not":
-            nodes.append(Not(parse_filter(condition, here)))
+            nodes.append(Not(_filter(condition, here, fields, depth + 1)))
         else:
-            nodes.append(_field_filter(name, condition, here))
+            nodes.append(_field_filter(name, condition, here, fields))
     return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
 
-def _field_filter(name: str, condition: Any, where: str) -> Any:
-    field, key = _json_field(name, where)
+def _field_filter(name: str, condition: Any, where: str, fields: tuple[str, ...]) -> Any:
+    field, key = _json_field(name, where, fields)
     if not isinstance(condition, dict):
         condition = {"$eq": condition}
     if not condition:
@@ -311,15 +328,18 @@ def _field_filter(name: str, condition: Any, where: str) -> Any:
     return nodes[0] if len(nodes) == 1 else And(tuple(nodes))
 
 
-def _json_field(name: str, where: str) -> tuple[str, str]:
-    if name in JSON_FIELDS:
-        return JSON_FIELDS[name], ""
+def _json_field(name: str, where: str, fields: tuple[str, ...]) -> tuple[str, str]:
     prefix, _, key = name.partition(".")
-    if prefix in ("metadata", "metric", "metrics") and key:
-        return ("metadata" if prefix == "metadata" else "metric"), key
+    if name in JSON_FIELDS and name in fields:
+        return JSON_FIELDS[name], ""
+    if prefix == "metadata" and key and "metadata" in fields:
+        return "metadata", key
+    if prefix in ("metric", "metrics") and key and "metrics" in fields:
+        return "metric", key
+    named = {"metadata": "metadata.<key>", "metrics": "metrics.<name>"}
     raise QueryError(
-        f"{where}: no field {name!r}; filter on {', '.join(JSON_FIELDS)}, metadata.<key> or "
-        "metrics.<name>"
+        f"{where}: no field {name!r}; filter on "
+        f"{', '.join(named.get(field, field) for field in fields)}"
     )
 
 

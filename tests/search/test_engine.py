@@ -99,3 +99,18 @@ def test_results_come_in_keyset_pages(catalogue, org_admin, organization):
     ).pages["version"]  # fmt: skip
     seen = [hit.row.pk for hit in first.items + rest.items]
     assert len(seen) == len(set(seen)) == 4  # resnet v0 and v1, resnet-old v0, bert v0
+
+
+def test_a_links_own_tags_match_on_that_link_alone(catalogue, member, organization, project):
+    """A migrated link's own tag (LinkTag) is found by tag:, by a bare word and by its
+    negation on that link, not on another link of the same version."""
+    from apps.registries.models import LinkTag
+
+    first = catalogue["first"]  # resnet:v0, whose version is tagged cnn
+    LinkTag.objects.create(link=first, name="legacy-gold")
+    other = make_link(first.version, first.collection.registry, member, "resnet-copy")
+    assert names(member, organization, "tag:legacy-gold", "version") == ["resnet:v0"]
+    assert names(member, organization, "legacy-gold", "version") == ["resnet:v0"]
+    assert names(member, organization, "tag:cnn", "version") == ["resnet-copy:v0", "resnet:v0"]
+    unmarked = names(member, organization, "-tag:legacy-gold resnet", "version")
+    assert "resnet:v0" not in unmarked and f"resnet-copy:v{other.number}" in unmarked

@@ -114,3 +114,26 @@ def test_a_bad_filter_names_its_part(data, says):
     with pytest.raises(QueryError, match=None) as caught:
         parse_filter(data)
     assert says in caught.value.message
+
+
+def test_nesting_is_bounded_in_both_forms():
+    assert parse("(" * 20 + "a" + ")" * 20) == Term(None, "contains", "a")
+    for text, column in [("(" * 21 + "a" + ")" * 21, 20), ("NOT " * 21 + "a", 80)]:
+        with pytest.raises(QueryError) as caught:
+            parse(text)
+        assert caught.value.column == column and "at most 20 nested" in caught.value.message
+    deep = {"tag": "a"}
+    for _ in range(21):
+        deep = {"$not": deep}
+    with pytest.raises(QueryError, match="nests deeper than 20 levels"):
+        parse_filter(deep)
+
+
+def test_a_filter_may_be_held_to_some_fields():
+    fields = ("name", "metrics")
+    assert parse_filter({"metrics.acc": 1}, fields=fields) == Term("metric", "eq", 1, "acc")
+    with pytest.raises(QueryError) as caught:
+        parse_filter({"$or": [{"name": "a"}, {"tag": "b"}]}, fields=fields)
+    assert caught.value.message == (
+        "filter.$or[1].tag: no field 'tag'; filter on name, metrics.<name>"
+    )
