@@ -666,6 +666,24 @@ class Client:
         route = self._automation_route(org, automation) + _route("executions", execution, "replay")
         return self.api("POST", route)
 
+    # Registries, collections and versions, walked as W&B's SDK walks them
+
+    def registries(
+        self,
+        org: str,
+        filter: dict | None = None,
+        order: str | None = None,
+        per_page: int | None = None,
+    ) -> Listing:
+        """The organization's registries you may see, each with `.collections(…)`.
+
+        `filter` is W&B's filter JSON on name, description, created_at and updated_at (e.g.
+        `{"name": {"$regex": "^Mod"}}`); `order` is `+name` (the default), `-created_at`, ….
+        Pages are fetched as iteration reaches them, `per_page` rows at a time.
+        """
+        route = _route("orgs", org, "registries")
+        return Listing(self, route, "registries", Registry, filter, order, per_page)
+
     # Runs
 
     def start_run(self, project: str, name: str = "", job_type: str = "", config=None) -> Run:
@@ -675,6 +693,69 @@ class Client:
             "POST", route, {"name": name or "run", "job_type": job_type, "config": config or {}}
         )
         return Run(self, project, data["id"])
+
+
+class Listing:
+    """The rows of one of the API's lists, as objects: iterating fetches the first page, and
+    the next only when the rows before it are used up (following `next`)."""
+
+    def __init__(self, client, route, key, kind, filter=None, order=None, per_page=None) -> None:
+        self.client, self.route, self.key, self.kind = client, route, key, kind
+        asked = {"filter": None if filter is None else json.dumps(filter), "order": order}
+        asked["limit"] = per_page
+        self.query = {name: value for name, value in asked.items() if value is not None}
+
+    def __iter__(self) -> Iterator[Any]:
+        query = dict(self.query)
+        while True:
+            page = self.client.api("GET", self.route, query=query)
+            for row in page[self.key]:
+                yield self.kind(self.client, row)
+            if not page["next"]:
+                return
+            query["cursor"] = page["next"]
+
+
+class Item:
+    """One row of a list: the API's JSON in `.data`, its fields also as attributes."""
+
+    def __init__(self, client: Client, data: dict) -> None:
+        self.client, self.data = client, data
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["data"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.data['path']!r})"
+
+
+class Registry(Item):
+    def collections(
+        self, filter: dict | None = None, order: str | None = None, per_page: int | None = None
+    ) -> Listing:
+        """Its collections: `filter` on name, tag, description, created_at, updated_at;
+        `order` `+name` (the default), `-updated_at`, …"""
+        org = self.path.split("/")[0]
+        route = _route("orgs", org, "registries", self.slug, "collections")
+        return Listing(self.client, route, "collections", Collection, filter, order, per_page)
+
+
+class Collection(Item):
+    def versions(
+        self, filter: dict | None = None, order: str | None = None, per_page: int | None = None
+    ) -> Listing:
+        """Its linked versions: `filter` on tag, alias, created_at, updated_at,
+        `metadata.<key>` and `metrics.<name>`; `order` `-version` (the default), `+created_at`, …"""
+        route = _collection_route(self.path)
+        return Listing(self.client, route, "versions", Version, filter, order, per_page)
+
+
+class Version(Item):
+    def download(self, destination: str | Path) -> Path:
+        return self.client.download(self.path, destination)
 
 
 @dataclass

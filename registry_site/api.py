@@ -22,6 +22,7 @@ from apps.lib import converters  # noqa: F401 (registers <version:…>)
 from apps.lib.openapi import with_references
 from apps.lineage import api as lineage_api
 from apps.registries import api as registries_api
+from apps.search import api as search_api
 
 PROJECT = "orgs/<slug:org>/teams/<slug:team>/projects/<str:project>"
 REGISTRY = "orgs/<slug:org>/registries/<str:registry>"
@@ -30,9 +31,9 @@ AUTOMATION = "orgs/<slug:org>/automations/<id:automation>"
 
 # In the order the API reference reads.
 ENDPOINTS = [
-    path("orgs/<slug:org>/registries/", registries_api.registries, name="api-registries"),
+    path("orgs/<slug:org>/registries/", search_api.registries, name="api-registries"),
     path(f"{REGISTRY}/", registries_api.registry, name="api-registry"),
-    path(f"{REGISTRY}/collections/", registries_api.collections, name="api-collections"),
+    path(f"{REGISTRY}/collections/", search_api.collections, name="api-collections"),
     path(
         f"{REGISTRY}/collections/<str:collection>/",
         registries_api.collection,
@@ -40,7 +41,7 @@ ENDPOINTS = [
     ),
     path(
         f"{REGISTRY}/collections/<str:collection>/versions/",
-        registries_api.versions,
+        search_api.versions,
         name="api-versions",
     ),
     path(f"{PROJECT}/runs/", lineage_api.runs, name="api-runs"),

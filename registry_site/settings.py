@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "apps.lineage",
     "apps.legacy",
     "apps.automations",
+    "apps.search",
     "apps.demo",
 ]
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("orgs/<slug:org>/registry/", include("apps.registries.urls")),
     path("orgs/<slug:org>/legacy/", include("apps.legacy.urls")),
     path("orgs/<slug:org>/automations/", include("apps.automations.urls")),
+    path("orgs/<slug:org>/search/", include("apps.search.urls")),
     path("orgs/<slug:org>/", include("apps.lineage.urls")),
 ]

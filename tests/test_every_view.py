@@ -30,6 +30,7 @@ VIEWS = [
     (f"{COL}/v0/history/", {"GET"}),
     ("/orgs/acme/projects/ml/mnist/", {"GET"}),
     ("/orgs/acme/audit/", {"GET"}),
+    ("/orgs/acme/search/", {"GET"}),
     (f"{COL}/v0/files/weights.bin", {"GET"}),
     (f"{COL}/v0/aliases/", {"POST"}),
     (f"{COL}/v0/tags/", {"POST"}),

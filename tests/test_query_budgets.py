@@ -7,6 +7,9 @@ data grows.
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -22,6 +25,12 @@ COL = f"{REG}/classifier"
 API = "/api/v1/orgs/acme/registries/model"
 LINKED = f"{API}/collections/classifier/versions/v0"
 RUN_ID = "budget-run"
+
+
+def filtered(path: str, data: dict, order: str) -> str:
+    """The list at `path` with a filter JSON and an order, two rows a page."""
+    return f"{path}?{urlencode({'filter': json.dumps(data), 'order': order, 'limit': 2})}"
+
 
 # (path, queries) for pages, read by an organization admin (who sees every page).
 PAGES = [
@@ -45,6 +54,9 @@ PAGES = [
     ("/orgs/acme/projects/ml/mnist/?artifact=model", 8),
     # Linked by a different person each time.
     ("/orgs/acme/registry/dataset/inputs/history/", 5),
+    # Each kind's page of hits, more than a page of them: registries, collections, versions.
+    ("/orgs/acme/search/?q=c", 8),
+    ("/orgs/acme/search/?q=tag:a+OR+classifier&kind=version", 6),
 ]
 # (path, queries) for the API, read with a member's token: the token, what the path names
 # (with the policy's organization role), and the rows themselves.
@@ -60,6 +72,35 @@ API_READS = [
     (f"{API}/collections/?limit=2", 4),
     (f"{API}/collections/classifier/versions/?limit=2", 4),
     ("/api/v1/orgs/acme/registries/dataset/collections/inputs/versions/", 4),
+    # Filtered and ordered: every condition is part of the one query of rows.
+    (
+        filtered(
+            "/api/v1/orgs/acme/registries/",
+            {"$or": [{"name": {"$regex": "^M"}}, {"description": {"$contains": "data"}}]},
+            "-created_at",
+        ),
+        5,
+    ),
+    (
+        filtered(
+            f"{API}/collections/",
+            {"$and": [{"tag": {"$ne": "x"}}, {"$not": {"name": {"$contains": "zz"}}}]},
+            "-updated_at",
+        ),
+        4,
+    ),
+    (
+        filtered(
+            f"{API}/collections/classifier/versions/",
+            {
+                "$or": [{"alias": "production"}, {"tag": "a", "metrics.acc": {"$gte": 0.5}}],
+                "metadata.x": {"$exists": False},
+                "created_at": {"$gt": "2000-01-01"},
+            },
+            "+created_at",
+        ),
+        4,
+    ),
 ]
 
 

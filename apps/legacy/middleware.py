@@ -13,7 +13,8 @@ from apps.accounts.models import Organization
 
 
 class RegistryUISwitch(MiddlewareMixin):
-    """With ENABLE_REGISTRY_UI off, `/` and every Registry page lead to the legacy Model Registry.
+    """With ENABLE_REGISTRY_UI off, `/` and every Registry page (search too) lead to the legacy
+    Model Registry.
 
     Read per request, not at start-up, so tests can flip the setting. It acts once the URL is
     resolved and after LoginRequiredMiddleware, so anonymous visitors still go to sign in and
@@ -28,7 +29,7 @@ class RegistryUISwitch(MiddlewareMixin):
         match = request.resolver_match
         if match is None:
             return None
-        if match.namespace == "registries":
+        if match.namespace in ("registries", "search"):  # search finds the Registry's content
             return redirect("legacy:home", org=view_kwargs["org"])
         if match.view_name == "home" and request.user.is_authenticated:
             organization = Organization.objects.for_user(request.user).first()

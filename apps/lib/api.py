@@ -96,10 +96,14 @@ def _check_values(value: Any, where: str) -> None:
             value.encode("utf-8")
         except UnicodeEncodeError:
             raise ApiError(
-                400, "invalid_text", "The body holds an unpaired surrogate (\\ud800 to \\udfff)."
+                400,
+                "invalid_text",
+                f"{where or 'The body'} holds an unpaired surrogate (\\ud800 to \\udfff).",
             ) from None
         if "\x00" in value:
-            raise ApiError(400, "invalid_text", "The body holds a NUL character (\\u0000).")
+            raise ApiError(
+                400, "invalid_text", f"{where or 'The body'} holds a NUL character (\\u0000)."
+            )
     elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
         raise ApiError(
             400,
@@ -124,6 +128,22 @@ def int_param(request: HttpRequest, name: str, *, default: int, minimum: int = 0
         return parse_whole_number(raw, name, minimum=minimum, maximum=maximum)
     except ValidationError as error:
         raise ApiError(400, f"invalid_{name}", error.messages[0]) from None
+
+
+def json_param(request: HttpRequest, name: str) -> Any:
+    """A query parameter holding JSON (None if absent), held to the rules of JSON bodies; or
+    400 naming it."""
+    raw = request.GET.get(name)
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw, parse_int=_parse_int)
+        _check_values(value, name)
+    except json.JSONDecodeError as error:
+        raise ApiError(400, f"invalid_{name}", f"'{name}' is not valid JSON: {error}.") from None
+    except RecursionError:
+        raise ApiError(400, f"invalid_{name}", f"'{name}' nests too deeply.") from None
+    return value
 
 
 def api_view(**operations: Operation) -> Callable:

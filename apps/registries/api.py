@@ -1,4 +1,7 @@
-"""The registry's JSON API: registries, collections and linked versions, and path resolution."""
+"""The registry's JSON API: registries, collections and linked versions, and path resolution.
+
+The lists of registries, collections and versions are apps.search's (apps/search/api.py), which
+filters them; they write their rows with the JSON functions here."""
 
 from __future__ import annotations
 
@@ -10,16 +13,15 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from apps.accounts.policy import Action, check, not_found, visible_registries
+from apps.accounts.policy import Action, check, not_found
 from apps.artifacts.api import MANIFEST, log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
-from apps.lib.api import ApiError, api_view, int_param, json_body
+from apps.lib.api import ApiError, api_view, json_body
 from apps.lib.openapi import BINARY, Operation, Schema, json_content
-from apps.lib.pagination import keyset_page
 from apps.registries import services
-from apps.registries.lookups import collection_for, link_for, organization_for, registry_for
+from apps.registries.lookups import collection_for, link_for, registry_for
 from apps.registries.models import Collection, Link, Registry, tag_names
 from apps.registries.paths import registry_path, resolve_path, version_path
 
@@ -187,24 +189,6 @@ def link_json(link: Link, *, with_files: bool = False) -> dict[str, Any]:
 
 @api_view(
     get=Operation(
-        "List registries",
-        "The organization's registries the caller may see.",
-        response={
-            "type": "object",
-            "properties": {"registries": {"type": "array", "items": REGISTRY}},
-        },
-        errors=(401, 404),
-    )
-)
-def registries(request: HttpRequest, org: str) -> JsonResponse:
-    organization = organization_for(request.user, org)
-    found = visible_registries(request.user, organization).for_landing_page()
-    found = found.select_related("organization")
-    return JsonResponse({"registries": [registry_json(r) for r in found]})
-
-
-@api_view(
-    get=Operation(
         "Get a registry",
         "One registry, with its number of collections.",
         response=REGISTRY,
@@ -216,32 +200,6 @@ def registry(request: HttpRequest, org: str, registry: str) -> JsonResponse:
     data = registry_json(found)
     data["collection_count"] = found.collections.count()
     return JsonResponse(data)
-
-
-@api_view(
-    get=Operation(
-        "List collections",
-        "A registry's collections by name; follow `next` for more.",
-        parameters=PAGE_PARAMETERS,
-        response={
-            "type": "object",
-            "properties": {"collections": {"type": "array", "items": COLLECTION}, "next": NEXT},
-        },
-        errors=(400, 401, 404),
-    )
-)
-def collections(request: HttpRequest, org: str, registry: str) -> JsonResponse:
-    found = registry_for(request.user, org, registry)
-    page = keyset_page(
-        found.collections.described(),
-        field="name",
-        descending=False,
-        cursor=request.GET.get("cursor"),
-        size=page_size(request),
-    )
-    return JsonResponse(
-        {"collections": collections_json(found, page.items), "next": page.next_cursor}
-    )
 
 
 @api_view(
@@ -272,61 +230,39 @@ def collection(request: HttpRequest, org: str, registry: str, collection: str) -
     return JsonResponse(collection_json(found))
 
 
-@api_view(
-    get=Operation(
-        "List linked versions",
-        "A collection's linked versions, newest first; follow `next` for more.",
-        parameters=PAGE_PARAMETERS,
-        response={
+# Linking answers POST on the collection's versions, whose GET is apps.search's filtered list
+# (apps/search/api.py), which describes both.
+LINK = Operation(
+    "Link a version, or log one and link it",
+    "Point the collection at a logged version (its `id`), creating the collection if it is "
+    "missing; linking the same version again adds the new aliases (200 instead of 201). "
+    "Or send `log`, a manifest with its project and name, to log and link in one request "
+    "when every file comes inline or is stored already: all or nothing, answered with the "
+    "version and its `link` (201, or 200 if this content was linked already). If files are "
+    "still missing, the version stays pending and unlinked (202): upload them, commit, then "
+    "link by id.",
+    body=json_content(
+        {
             "type": "object",
-            "properties": {"versions": {"type": "array", "items": LINKED_VERSION}, "next": NEXT},
-        },
-        errors=(400, 401, 404),
-    ),
-    post=Operation(
-        "Link a version, or log one and link it",
-        "Point the collection at a logged version (its `id`), creating the collection if it is "
-        "missing; linking the same version again adds the new aliases (200 instead of 201). "
-        "Or send `log`, a manifest with its project and name, to log and link in one request "
-        "when every file comes inline or is stored already: all or nothing, answered with the "
-        "version and its `link` (201, or 200 if this content was linked already). If files are "
-        "still missing, the version stays pending and unlinked (202): upload them, commit, then "
-        "link by id.",
-        body=json_content(
-            {
-                "type": "object",
-                "properties": {
-                    "version": {"type": "string", "format": "uuid"},
-                    "log": {
-                        **MANIFEST,
-                        "required": ["project", "name", *MANIFEST["required"]],
-                        "properties": {
-                            "project": {"type": "string", "example": "acme/ml/mnist"},
-                            "name": {"type": "string"},
-                            **MANIFEST["properties"],
-                        },
+            "properties": {
+                "version": {"type": "string", "format": "uuid"},
+                "log": {
+                    **MANIFEST,
+                    "required": ["project", "name", *MANIFEST["required"]],
+                    "properties": {
+                        "project": {"type": "string", "example": "acme/ml/mnist"},
+                        "name": {"type": "string"},
+                        **MANIFEST["properties"],
                     },
-                    "aliases": {"type": "array", "items": {"type": "string"}},
                 },
-            }
-        ),
-        response=LINKED_VERSION,
-        status=201,
-        errors=(400, 401, 403, 404),
+                "aliases": {"type": "array", "items": {"type": "string"}},
+            },
+        }
     ),
+    response=LINKED_VERSION,
+    status=201,
+    errors=(400, 401, 403, 404),
 )
-def versions(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
-    if request.method == "POST":
-        return _link(request, org, registry, collection)
-    found = collection_for(request.user, org, registry, collection)
-    page = keyset_page(
-        found.links.live().described(),
-        field="number",
-        descending=True,
-        cursor=request.GET.get("cursor"),
-        size=page_size(request),
-    )
-    return JsonResponse({"versions": links_json(page.items), "next": page.next_cursor})
 
 
 # Other forms of path that lead to a linked version, each added by the app that owns the form
@@ -380,7 +316,8 @@ def resolve(request: HttpRequest) -> JsonResponse:
     return JsonResponse(found)
 
 
-def _link(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
+def link(request: HttpRequest, org: str, registry: str, collection: str) -> JsonResponse:
+    """Link a version into the collection, or log one and link it (LINK says how)."""
     target = registry_for(request.user, org, registry)
     data = json_body(request)
     aliases = data.get("aliases", [])

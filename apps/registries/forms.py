@@ -209,10 +209,6 @@ class RegistryForm(forms.Form):
         return [validate_artifact_type(t) for t in split_list(self.cleaned_data["artifact_types"])]
 
 
-class SearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=128, label="Search")
-
-
 class RegistryDetailsForm(forms.Form):
     name = forms.CharField(max_length=113, validators=[validate_registry_name])
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)

@@ -227,15 +227,6 @@ class CollectionQuerySet(models.QuerySet):
             tag_names=_collection_tag_names(),
         )
 
-    def matching(self, text: str) -> CollectionQuerySet:
-        """Collections whose name or one of whose tags contains `text`, each once, with its
-        registry: what the landing page's search finds."""
-        return (
-            self.filter(Q(name__icontains=text) | Q(tags__name__icontains=text))
-            .select_related("registry")
-            .distinct()
-        )
-
     def tagged(self, tag: str) -> CollectionQuerySet:
         """Collections that carry the tag `tag`."""
         return self.filter(pk__in=CollectionTag.objects.filter(name=tag).values("collection_id"))
@@ -313,16 +304,6 @@ class LinkQuerySet(models.QuerySet):
     def live(self) -> LinkQuerySet:
         """Links still in the collection; unlinked ones stay only for history."""
         return self.filter(unlinked_at__isnull=True)
-
-    def tagged_matching(self, text: str) -> LinkQuerySet:
-        """Live links whose version, or the link itself, has a tag containing `text`, each once,
-        with its collection and registry: what the landing page's search finds."""
-        return (
-            self.live()
-            .filter(Q(version__tags__name__icontains=text) | Q(tags__name__icontains=text))
-            .select_related("collection__registry")
-            .distinct()
-        )
 
     def for_compare(self) -> LinkQuerySet:
         """Live links as the compare page reads them: each version with its artifact, and the
@@ -509,17 +490,6 @@ class Link(models.Model):
         return sorted(name for (name,) in shared.union(own))
 
 
-class AliasQuerySet(models.QuerySet):
-    def matching(self, text: str) -> AliasQuerySet:
-        """Aliases whose name contains `text`, by collection then name, each with its link,
-        collection and registry: what the landing page's search finds."""
-        return (
-            self.filter(name__icontains=text)
-            .select_related("link", "collection__registry")
-            .order_by("collection__name", "name")
-        )
-
-
 class Alias(models.Model):
     """A name for one link, unique in its collection. `latest` is kept on the newest link."""
 
@@ -527,8 +497,6 @@ class Alias(models.Model):
     link = models.ForeignKey(Link, on_delete=models.CASCADE, related_name="aliases")
     name = models.CharField(max_length=128)
     created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = AliasQuerySet.as_manager()
 
     class Meta:
         verbose_name_plural = "aliases"

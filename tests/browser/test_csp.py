@@ -51,8 +51,8 @@ def test_no_page_breaks_the_policy_and_htmx_still_swaps(
     make_legacy_registry(team, member, {"detector": 1})
     sign_in(org_admin)
 
-    # Landing: search in place, then star a registry in place.
-    page.get_by_placeholder("Search registries, collections, aliases and tags").fill("classifier")
+    # Landing: search in place with the header's box, then star a registry in place.
+    page.get_by_placeholder("Search registries, collections, versions").fill("classifier")
     expect(page.locator("#search-results")).to_contain_text("classifier")
     page.get_by_role("button", name="Star Datasets").click()
     expect(page.get_by_role("heading", name="Starred")).to_be_visible()
@@ -70,6 +70,7 @@ def test_no_page_breaks_the_policy_and_htmx_still_swaps(
         f"{COL}/compare/?v=v0&v=v1",
         f"{COL}/v0/lineage/",
         "/orgs/acme/audit/",
+        "/orgs/acme/search/?q=classifier",
         "/orgs/acme/legacy/",
         "/orgs/acme/legacy/migration/",
         "/admin/",

@@ -123,6 +123,7 @@ def test_pages_fit_a_phone_screen(page, sign_in, member, classifier, screenshot)
         f"{base}classifier/compare/",
         f"{base}classifier/v0/lineage/",
         "/orgs/acme/projects/ml/mnist/",
+        "/orgs/acme/search/?q=classifier",
     ]:
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path

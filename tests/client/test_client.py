@@ -7,7 +7,6 @@ import os
 import pytest
 
 import registry
-from apps.accounts.models import ApiToken
 from apps.automations import services as automations
 from apps.lineage.models import RunInput, RunOutput
 from apps.registries import api as registries_api
@@ -25,16 +24,6 @@ def storage_backend(request):
     if request.param == "s3":
         request.getfixturevalue("s3_storage")
     return request.param
-
-
-@pytest.fixture
-def connection(live_server, member, project, monkeypatch, tmp_path):
-    """A token for `member` (team ml, project mnist), in the environment the client reads."""
-    _, token = ApiToken.issue(member, "client")
-    monkeypatch.setenv("REGISTRY_URL", live_server.url)
-    monkeypatch.setenv("REGISTRY_TOKEN", token)
-    monkeypatch.setenv("REGISTRY_CONFIG", str(tmp_path / "unused.json"))
-    return {"url": live_server.url, "token": token}
 
 
 def write_model(folder, seed: int) -> dict[str, bytes]:

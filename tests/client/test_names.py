@@ -13,7 +13,6 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from apps.accounts.models import ApiToken
 from apps.lib.validators import validate_artifact_name, validate_collection_name
 from registry.cli import main as cli
 from registry.client import Client
@@ -50,14 +49,6 @@ artifact_names = st.text(
     max_size=40,
 ).filter(accepted_by(validate_artifact_name))
 _registries = itertools.count()
-
-
-@pytest.fixture
-def connection(live_server, member, project, monkeypatch, tmp_path):
-    _, token = ApiToken.issue(member, "names")
-    monkeypatch.setenv("REGISTRY_URL", live_server.url)
-    monkeypatch.setenv("REGISTRY_TOKEN", token)
-    monkeypatch.setenv("REGISTRY_CONFIG", str(tmp_path / "unused.json"))
 
 
 EXAMPLES = settings(

@@ -69,6 +69,7 @@ def test_off_a_user_without_an_organization_still_gets_the_page_that_says_so(
         f"{COL}/v0/",
         f"{COL}/v0/files/",
         f"{COL}/v0/files/weights.bin",
+        "/orgs/acme/search/?q=classifier",
     ],
 )
 def test_off_every_registry_page_leads_to_the_legacy_home(
@@ -128,6 +129,7 @@ def test_off_the_legacy_pages_do_not_lead_back_to_the_registry(
     for url in (LEGACY, f"{LEGACY}teams/ml/", f"{LEGACY}teams/ml/classifier/"):
         page = client.get(url).content.decode()
         assert "/orgs/acme/registry/" not in page, url
+        assert "/orgs/acme/search/" not in page, url  # nor the search box, which finds it
     # A migrated version's page shows here instead of redirecting to a page that is off.
     version = client.get(f"{LEGACY}teams/ml/classifier/v0/")
     assert version.status_code == 200 and "is now collection" in version.content.decode()

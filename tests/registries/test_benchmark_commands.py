@@ -15,9 +15,13 @@ from apps.registries.models import Collection, Link
 
 def test_seed_scale_makes_what_it_says(db):
     out = StringIO()
-    call_command("seed_scale", collections=5, links=50, metrics=200, stdout=out)
-    assert Collection.objects.filter(registry__organization__slug="scale").count() == 5
-    assert Link.objects.filter(collection__registry__organization__slug="scale").count() == 50
+    call_command("seed_scale", collections=5, links=50, metrics=200, restricted=2, stdout=out)
+    models = {"registry__organization__slug": "scale", "registry__slug": "model"}
+    assert Collection.objects.filter(**models).count() == 5
+    assert Link.objects.filter(**{f"collection__{k}": v for k, v in models.items()}).count() == 50
+    hidden = Collection.objects.filter(registry__slug="restricted")
+    assert hidden.count() == 2 and not hidden.filter(registry__visibility="organization")
+    assert Link.objects.filter(collection__in=hidden).count() == 20
     assert "5 collections, 50 links" in out.getvalue()
     with pytest.raises(CommandError, match="exists already"):
         call_command("seed_scale", collections=5, links=50, metrics=200, stdout=StringIO())
@@ -31,6 +35,22 @@ def test_bench_pages_prints_a_line_per_page(db):
     assert lines[1].split() == ["page", "p50", "ms", "p95", "ms", "queries"]
     assert len(lines) == 2 + 17 + 1
     assert "Target p50" in lines[-1]
+
+
+def test_bench_search_prints_a_line_per_query(db):
+    call_command("seed_scale", collections=4, links=20, metrics=40, restricted=1, stdout=StringIO())
+    out = StringIO()
+    call_command("bench_search", repeat=1, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("Load average at the start: ")
+    assert lines[3].split() == ["query", "p50", "ms", "p95", "ms", "queries"]
+    assert len(lines) == 4 + 11 + 5 + 2
+    assert "Target p50" in lines[-2] and lines[-1].startswith("Load average at the end: ")
+
+
+def test_bench_search_needs_the_seed(db):
+    with pytest.raises(CommandError, match="seed_scale"):
+        call_command("bench_search", stdout=StringIO())
 
 
 def test_bench_pages_needs_the_seed(db):

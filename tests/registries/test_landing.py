@@ -132,33 +132,6 @@ def test_recently_updated_collections_are_only_those_the_user_may_see(
     assert [c.name for c in client.get(URL).context["recent"]] == ["secret-one", "open-one"]
 
 
-def test_search_finds_registries_collections_aliases_and_tags_the_user_may_see(
-    client, organization, org_admin, member, project
-):
-    from apps.registries.services import add_collection_tags, add_version_tags, set_alias
-    from tests.factories import make_link, make_version
-
-    models = organization.registries.get(slug="model")
-    link = make_link(make_version(project, member), models, member, "resnet-prod")
-    set_alias(actor=member, link=link, name="prod-eu")
-    add_collection_tags(actor=member, collection=link.collection, tags=["vision"])
-    add_version_tags(actor=member, link=link, tags=["prod-ready"])
-    closed = make_registry(
-        organization, org_admin, "Prod Secrets", visibility=Visibility.RESTRICTED
-    )
-    make_link(make_version(project, org_admin), closed, org_admin, "prod-hidden")
-    client.force_login(member)
-    results = client.get(URL, {"q": "prod"}).context["results"]
-    assert [c.name for c in results["collections"]] == ["resnet-prod"]
-    assert [a.name for a in results["aliases"]] == ["prod-eu"]
-    assert [link.number for link in results["tagged_versions"]] == [0]
-    assert list(results["registries"]) == []
-    by_tag = client.get(URL, {"q": "vision"}).context["results"]
-    assert [c.name for c in by_tag["collections"]] == ["resnet-prod"]
-    fragment = client.get(URL, {"q": "prod"}, headers={"HX-Request": "true"})
-    assert fragment.content.decode().lstrip().startswith('<div id="search-results">')
-
-
 def test_a_member_creates_a_registry(client, member, organization):
     client.force_login(member)
     response = client.post(

@@ -1,4 +1,5 @@
-"""The landing page of an organization's Registry: registries, search, stars, creation."""
+"""The landing page of an organization's Registry: registries, stars, creation. Search is the
+header's box, on every page (apps.search)."""
 
 from __future__ import annotations
 
@@ -15,25 +16,9 @@ from apps.accounts.policy import Action, can, check, visible_registries
 from apps.artifacts.lookups import visible_projects
 from apps.lib.http import is_fragment_request
 from apps.registries import services
-from apps.registries.forms import RegistryForm, SearchForm, add_service_error
+from apps.registries.forms import RegistryForm, add_service_error
 from apps.registries.lookups import organization_for, registry_for
-from apps.registries.models import Alias, Collection, Link, Star
-
-SEARCH_LIMIT = 20
-
-
-def _search(registries, query: str) -> dict:
-    """Registries, collections, aliases and tags by name, among what the user may see."""
-    collections = Collection.objects.filter(registry__in=registries)
-    aliases = Alias.objects.filter(collection__registry__in=registries)
-    links = Link.objects.filter(collection__registry__in=registries)
-    return {
-        "registries": registries.filter(name__icontains=query)[:SEARCH_LIMIT],
-        "collections": collections.matching(query)[:SEARCH_LIMIT],
-        "aliases": aliases.matching(query)[:SEARCH_LIMIT],
-        "tagged_versions": links.tagged_matching(query)[:SEARCH_LIMIT],
-    }
-
+from apps.registries.models import Collection, Star
 
 PROJECTS_ON_LANDING = 20
 
@@ -48,17 +33,12 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
     )
     for registry in registries:
         registry.is_starred = registry.pk in starred_ids
-    search = SearchForm(request.GET)
-    query = search.cleaned_data["q"].strip() if search.is_valid() else ""
     return {
         "organization": organization,
         "starred": [r for r in registries if r.is_starred],
         "core": [r for r in registries if r.is_core and not r.is_starred],
         "custom": [r for r in registries if not r.is_core and not r.is_starred],
         "recent": Collection.objects.filter(registry__in=visible).recently_updated()[:8],
-        "search": search,
-        "query": query,
-        "results": _search(visible, query) if query else None,
         "can_create_registry": can(request.user, Action.CREATE_REGISTRY, organization),
         "can_view_audit_log": can(request.user, Action.VIEW_AUDIT_LOG, organization),
         "projects": visible_projects(request.user, organization)
@@ -70,7 +50,7 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
 @require_http_methods(["GET", "POST"])
 @vary_on_headers("HX-Request")
 def landing(request: HttpRequest, org: str) -> HttpResponse:
-    """Starred registries first, then core and custom ones; search; create a registry (POST)."""
+    """Starred registries first, then core and custom ones; create a registry (POST)."""
     organization = organization_for(request.user, org)
     form = RegistryForm()
     if request.method == "POST":
@@ -90,7 +70,7 @@ def landing(request: HttpRequest, org: str) -> HttpResponse:
     context["registry_form"] = form
     template = "registries/landing.html"
     if request.method == "GET" and is_fragment_request(request):
-        template += "#search-results" if "q" in request.GET else "#registry-list"
+        template += "#registry-list"
     return render(request, template, context, status=400 if form.errors else 200)
 
 

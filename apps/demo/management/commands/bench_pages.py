@@ -60,7 +60,9 @@ class Command(BaseCommand):
     def pages(self) -> list[tuple[str, str]]:
         base = "/orgs/scale/registry/"
         registry = f"{base}model/"
-        collections = Collection.objects.filter(registry__organization__slug="scale")
+        collections = Collection.objects.filter(
+            registry__organization__slug="scale", registry__slug="model"
+        )
         middle = collections.order_by("name")[collections.count() // 2]
         busiest = middle
         link = Link.objects.filter(collection=busiest).order_by("-number").first()
