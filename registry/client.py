@@ -582,8 +582,6 @@ class Client:
             raise RegistryError(0, "checksum_mismatch", f"{file['path']} arrived corrupted.")
         partial.replace(target)
 
-    # Automations
-
     def _pages(self, route: str, key: str, query: dict) -> Iterator[dict]:
         """The items of a keyset-paged list, page after page as `next` leads."""
         while True:
@@ -592,6 +590,8 @@ class Client:
             if not page["next"]:
                 return
             query = {**query, "cursor": page["next"]}
+
+    # Automations
 
     def automations(
         self, org: str, registry: str | None = None, collection: str | None = None
@@ -706,14 +706,8 @@ class Listing:
         self.query = {name: value for name, value in asked.items() if value is not None}
 
     def __iter__(self) -> Iterator[Any]:
-        query = dict(self.query)
-        while True:
-            page = self.client.api("GET", self.route, query=query)
-            for row in page[self.key]:
-                yield self.kind(self.client, row)
-            if not page["next"]:
-                return
-            query["cursor"] = page["next"]
+        for row in self.client._pages(self.route, self.key, self.query):
+            yield self.kind(self.client, row)
 
 
 class Item:

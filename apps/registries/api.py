@@ -18,7 +18,7 @@ from apps.artifacts.api import MANIFEST, log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
 from apps.artifacts.services import PendingUpload
-from apps.lib.api import ApiError, api_view, json_body
+from apps.lib.api import ApiError, api_view, int_param, json_body
 from apps.lib.openapi import BINARY, Operation, Schema, json_content
 from apps.registries import services
 from apps.registries.lookups import collection_for, link_for, registry_for
