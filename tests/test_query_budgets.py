@@ -54,9 +54,10 @@ PAGES = [
     ("/orgs/acme/projects/ml/mnist/?artifact=model", 8),
     # Linked by a different person each time.
     ("/orgs/acme/registry/dataset/inputs/history/", 5),
-    # Each kind's page of hits, more than a page of them: registries, collections, versions.
-    ("/orgs/acme/search/?q=c", 8),
-    ("/orgs/acme/search/?q=tag:a+OR+classifier&kind=version", 6),
+    # Each kind's page of hits, more than a page of them: registries, collections, versions
+    # (each kind first reads the ids of the registries the user sees, for the planner).
+    ("/orgs/acme/search/?q=c", 11),
+    ("/orgs/acme/search/?q=tag:a+OR+classifier&kind=version", 8),
 ]
 # (path, queries) for the API, read with a member's token: the token, what the path names
 # (with the policy's organization role), and the rows themselves.
