@@ -147,10 +147,11 @@ def datasets_registry(organization) -> Registry:
 
 
 @pytest.fixture
-def run_worker() -> Callable[[], None]:
+def run_worker(transactional_db) -> Callable[[], None]:
     """Run the database worker in this process until no task is ready, as `manage.py db_worker
     --batch` does; the signal handlers it installs are put back afterwards, so that Ctrl-C still
-    stops the test run."""
+    stops the test run. The test is transactional: a worker sees only committed work, and
+    between tasks it closes a connection left inside a transaction, as the test's own would be."""
     signals = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT]
 
     def run() -> None:
