@@ -3,8 +3,9 @@
 Access is part of the query: each kind starts from what the policy lets the user see, so a
 hidden row never reaches a result, its count, its rank or its page. Ranking puts an exact name
 first, then a name that starts with a searched word, then the rest; on PostgreSQL trigram
-similarity to the words orders each tier, where SQLite keeps the newest first. The results are
-the same on both.
+similarity to the words orders each tier of registries and collections, where SQLite keeps the
+newest first. Versions are ranked by their collection's name and come newest first in each tier,
+on both. The results are the same on both.
 """
 
 from __future__ import annotations
@@ -128,14 +129,16 @@ def _required(node: Any) -> Iterator[Term]:
 
 def _ranked(rows: QuerySet, kind: str, searched: list[str]) -> QuerySet:
     """`rank`: 2 for an exact name, 1 for a name starting with a searched word, else 0; plus,
-    on PostgreSQL, the name's trigram similarity to the words (0 to 1)."""
+    on PostgreSQL, a registry's or collection's trigram similarity to the words (0 to 1)."""
     name = NAME_COLUMN[kind]
     if not searched:
         return rows.annotate(rank=Value(0.0, output_field=FloatField()))
     exact = Q.create([(f"{name}__iexact", word) for word in searched], connector=Q.OR)
     prefix = Q.create([(f"{name}__istartswith", word) for word in searched], connector=Q.OR)
     tier = Case(When(exact, then=Value(2.0)), When(prefix, then=Value(1.0)), default=Value(0.0))
-    if connection.vendor != "postgresql":
+    # Not for versions: a word can match thousands of links, which share a few collection names,
+    # and the similarity would be computed again for each (half the time of the whole search).
+    if connection.vendor != "postgresql" or kind == "version":
         return rows.annotate(rank=tier)
     similarity = Coalesce(TrigramSimilarity(F(name), " ".join(searched)), Value(0.0))
     return rows.annotate(rank=tier + similarity)

@@ -80,6 +80,16 @@ def test_exact_names_come_first_then_prefixes(catalogue, org_admin, organization
     assert names(org_admin, organization, "old", "collection") == ["resnet-old"]
 
 
+def test_versions_come_by_their_collections_name_then_newest_first(
+    catalogue, member, organization
+):
+    # Exact collection name, then a name starting with the word, newest first in each.
+    assert names(member, organization, "resnet", "version") == [
+        "resnet:v1", "resnet:v0", "resnet-old:v0"
+    ]  # fmt: skip
+    assert names(member, organization, "old", "version") == ["resnet-old:v0"]
+
+
 def test_each_hit_says_why_it_matched(catalogue, member, organization):
     [hit] = (
         search(member, organization, parse("resnet alias:production"), kinds=("version",))
