@@ -559,8 +559,8 @@ def _link_versions(collection: Collection, versions: list[LegacyModelVersion]) -
     `latest` goes on the newest link, as it always does in the Registry, with no event of its
     own: the history carried over already records each of its moves."""
     links = Link.objects.bulk_create(
-        Link(
-            collection=collection,
+        Link.in_collection(
+            collection,
             version=legacy.version,
             number=legacy.number,
             linked_by_id=legacy.linked_by_id,

@@ -146,8 +146,8 @@ def build_ours(collections: int, versions: int, big: int) -> dict[str, str]:
             versions_of[version.artifact.name].append(version)
         links_of = {
             collection.name: Link.objects.bulk_create(
-                Link(
-                    collection=collection,
+                Link.in_collection(
+                    collection,
                     version=version,
                     number=version.number,
                     linked_by=user,

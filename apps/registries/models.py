@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, FloatField, OuterRef, Q, Subquery, Value
@@ -433,6 +435,11 @@ class Link(models.Model):
     """
 
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="links")
+    # The collection's, which never changes: access is decided per registry, and with it on the
+    # link's own row a search drops the links a user may not see before reading anything else.
+    collection_registry = models.ForeignKey(
+        "Registry", on_delete=models.CASCADE, related_name="+", editable=False
+    )
     version = models.ForeignKey(ArtifactVersion, on_delete=models.PROTECT, related_name="links")
     number = models.PositiveIntegerField()
     linked_by = models.ForeignKey(
@@ -465,6 +472,11 @@ class Link(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collection}:{self.label}"
+
+    @classmethod
+    def in_collection(cls, collection: Collection, **fields: Any) -> Link:
+        """A new (unsaved) link of the collection, carrying its registry."""
+        return cls(collection=collection, collection_registry_id=collection.registry_id, **fields)
 
     @property
     def label(self) -> str:

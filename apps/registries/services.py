@@ -423,13 +423,14 @@ def _link(
     link = collection.links.live().filter(version=version).first()
     if link is None:
         now = timezone.now()
-        link = Link.objects.create(
-            collection=collection,
+        link = Link.in_collection(
+            collection,
             version=version,
             number=collection.next_link_number,
             linked_by=actor,
             linked_at=now,
         )
+        link.save()
         collection.next_link_number += 1
         collection.save(update_fields=["next_link_number", "updated_at"])
         _audit(AuditAction.LINK, actor=actor, target=link, source=str(version))

@@ -45,7 +45,7 @@ def visible(user: Any, organization: Organization, kind: str) -> QuerySet:
     # metadata) would be read for every link a query considers.
     return (
         Link.objects.live()
-        .filter(collection__registry__in=shown)
+        .filter(collection_registry__in=shown)
         .select_related("collection__registry")
         .prefetch_related("version", "aliases")
     )

@@ -210,8 +210,8 @@ class Command(BaseCommand):
         for collection in collections:
             chosen = rng.sample(version_ids, per_collection)
             pending.extend(
-                Link(
-                    collection=collection,
+                Link.in_collection(
+                    collection,
                     version_id=version_id,
                     number=number,
                     linked_by=admin,
