@@ -62,7 +62,16 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
+# What someone read rather than changed: the audit log and usage keep these, a collection's or
+# version's history (every link, unlink, alias and tag change) leaves them out.
+READ_ACTIONS = (AuditAction.DOWNLOAD,)
+
+
 class AuditEventQuerySet(models.QuerySet):
+    def changes(self) -> AuditEventQuerySet:
+        """The changes only, without the reads: what a collection's or version's history lists."""
+        return self.exclude(action__in=READ_ACTIONS)
+
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events cannot be changed.")
 

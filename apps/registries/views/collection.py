@@ -168,7 +168,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "filter_query": metric_range.query,
         "protected": protected,
         "tags": list(collection.tags.values_list("name", flat=True)),
-        "history": AuditEvent.objects.filter(collection=collection)[:20],
+        "history": AuditEvent.objects.changes().filter(collection=collection)[:20],
         "can_edit": role_allows(role, Action.EDIT_COLLECTION),
         "can_link": role_allows(role, Action.LINK),
         "can_automate": role_allows(role, Action.MANAGE_AUTOMATIONS),
@@ -197,7 +197,7 @@ def collection_detail(request: HttpRequest, org: str, registry: str, collection:
 def collection_history(request: HttpRequest, org: str, registry: str, collection: str):
     """Every change to a collection and its versions, newest first, in keyset pages."""
     target = collection_for(request.user, org, registry, collection)
-    page = history_page(request, AuditEvent.objects.filter(collection=target))
+    page = history_page(request, AuditEvent.objects.changes().filter(collection=target))
     context = {
         "organization": target.registry.organization,
         "registry": target.registry,
