@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, check, effective_role, role_allows
+from apps.artifacts.models import source_version_path
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
@@ -124,7 +125,12 @@ def _version_rows(
                 alias_names=alias_names,
                 aliases=[(name, name in protected) for name in alias_names],
                 tag_names=tag_names(row),
-                source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
+                source=source_version_path(
+                    row["team_slug"],
+                    row["project_name"],
+                    row["artifact_name"],
+                    f"v{row['version_number']}",
+                ),
                 linked_by=row["linked_by_name"] or "—",
                 linked_at=row["linked_at"],
                 is_protected=is_protected,
