@@ -62,8 +62,8 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
-# What someone read rather than changed: the audit log and usage keep these, a collection's or
-# version's history (every link, unlink, alias and tag change) leaves them out.
+# What someone read rather than changed: the audit log keeps these, a collection's or version's
+# history (every link, unlink, alias and tag change) leaves them out.
 READ_ACTIONS = (AuditAction.DOWNLOAD,)
 
 
