@@ -8,6 +8,8 @@ import json
 import os
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from registry.client import CONFIG, Client, RegistryError, Run
@@ -41,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     log.add_argument("--metrics", type=_json_object)
     log.add_argument("--link", help="also link it into <org>/<registry>/<collection>")
     log.add_argument("--alias", action="append", default=[], help="with --link; repeatable")
+    _run_options(log, job_type="log", recorded="the run that produced the version")
 
     link = commands.add_parser("link", help="link a logged version into a collection")
     link.add_argument("version", help="the id `registry log` printed")
@@ -63,13 +66,39 @@ def parser() -> argparse.ArgumentParser:
     use.add_argument("path")
     use.add_argument("destination")
     use.add_argument("--project", required=True, help="<org>/<team>/<project> of the run")
-    use.add_argument("--run", help="an existing run id; default: start one")
+    _run_options(use, job_type="use", recorded="the run that used the version")
 
     automations = commands.add_parser("automations", help="list the automations you may manage")
     automations.add_argument("org")
     automations.add_argument("--registry")
     automations.add_argument("--collection", help="with --registry")
     return main
+
+
+def _run_options(command: argparse.ArgumentParser, *, job_type: str, recorded: str) -> None:
+    """--run, or --run-name and --job-type for the run the command starts, for lineage."""
+    command.add_argument("--run", help=f"the id of {recorded}, already started; default: start one")
+    command.add_argument(
+        "--run-name", default="", help="the started run's name; default: a readable one"
+    )
+    command.add_argument(
+        "--job-type", default=job_type, help=f"the started run's job type (default: {job_type})"
+    )
+
+
+@contextmanager
+def _command_run(client: Client, args: argparse.Namespace) -> Iterator[Run]:
+    """The run `--run` names, left as it is, or a new one that finishes with the command (as
+    failed if the command fails)."""
+    if args.run:
+        yield Run(client, args.project, args.run)
+        return
+    with client.run(args.project, args.run_name, args.job_type) as started:
+        yield started
+
+
+def _run_named(run: Run) -> str:
+    return f"{run.name} ({run.id})" if run.name else run.id
 
 
 def _automation_line(automation: dict) -> str:
@@ -110,18 +139,23 @@ def _run(args: argparse.Namespace) -> int:
             return 0
         client = Client()
         if args.command == "log":
-            version = client.log_artifact(
-                Path(args.path),
-                project=args.project,
-                name=args.name,
-                type=args.type,
-                description=args.description,
-                metadata=args.metadata,
-                metrics=args.metrics,
-                link_to=args.link,
-                aliases=args.alias,
+            if not Path(args.path).exists():  # before a run is started for nothing
+                raise FileNotFoundError(f"{args.path} does not exist.")
+            with _command_run(client, args) as current:
+                version = current.log_artifact(
+                    Path(args.path),
+                    name=args.name,
+                    type=args.type,
+                    description=args.description,
+                    metadata=args.metadata,
+                    metrics=args.metrics,
+                    link_to=args.link,
+                    aliases=args.alias,
+                )
+            print(
+                f"Logged {args.name}:{version['version']} (id {version['id']}), "
+                f"produced by run {_run_named(current)}."
             )
-            print(f"Logged {args.name}:{version['version']} (id {version['id']}).")
             if linked := version.get("link"):
                 print(f"Linked as {linked['path']} {', '.join(linked['aliases'])}.")
         elif args.command == "link":
@@ -136,12 +170,12 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "download":
             print(f"Downloaded to {client.download(args.path, args.destination)}.")
         elif args.command == "use":
-            started = None if args.run else client.start_run(args.project, "use", "use")
-            current = started or Run(client, args.project, args.run)
-            current.use_artifact(args.path).download(args.destination)
-            if started:
-                started.finish()
-            print(f"Downloaded to {args.destination}; recorded as an input of run {current.id}.")
+            with _command_run(client, args) as current:
+                current.use_artifact(args.path).download(args.destination)
+            print(
+                f"Downloaded to {args.destination}; recorded as an input of run "
+                f"{_run_named(current)}."
+            )
         elif args.command == "automations":
             for found in client.automations(args.org, args.registry, args.collection):
                 print(_automation_line(found))

@@ -17,7 +17,7 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from functools import partial
@@ -687,12 +687,26 @@ class Client:
     # Runs
 
     def start_run(self, project: str, name: str = "", job_type: str = "", config=None) -> Run:
+        """Start a run in `<org>/<team>/<project>`; without a `name` the server gives it a
+        readable one, such as `swift-river-7`."""
         org, team, proj = split_project(project)
         route = _route("orgs", org, "teams", team, "projects", proj, "runs")
-        data = self.api(
-            "POST", route, {"name": name or "run", "job_type": job_type, "config": config or {}}
-        )
-        return Run(self, project, data["id"])
+        body = {"job_type": job_type, "config": config or {}, **({"name": name} if name else {})}
+        data = self.api("POST", route, body)
+        return Run(self, project, data["id"], data["name"])
+
+    @contextmanager
+    def run(
+        self, project: str, name: str = "", job_type: str = "", config: dict | None = None
+    ) -> Iterator[Run]:
+        """A run that finishes when the block ends, as failed if the block raised."""
+        current = self.start_run(project, name, job_type, config)
+        try:
+            yield current
+        except BaseException:
+            current.finish("failed")
+            raise
+        current.finish("finished")
 
 
 class Listing:
@@ -769,6 +783,7 @@ class Run:
     client: Client
     project: str
     id: str
+    name: str = ""  # as the server named it; empty for a run known only by its id
 
     def _route(self) -> str:
         org, team, proj = split_project(self.project)
@@ -791,15 +806,9 @@ class Run:
         self.client.api("POST", self._route() + "finish/", body, idempotent=True)
 
 
-@contextmanager
 def run(
     project: str, name: str = "", job_type: str = "", config: dict | None = None, **client: Any
-) -> Iterator[Run]:
-    """A run that finishes when the block ends, as failed if the block raised."""
-    current = Client(**client).start_run(project, name, job_type, config)
-    try:
-        yield current
-    except BaseException:
-        current.finish("failed")
-        raise
-    current.finish("finished")
+) -> AbstractContextManager[Run]:
+    """A run that finishes when the block ends, as failed if the block raised; without a
+    `name` the server gives it a readable one."""
+    return Client(**client).run(project, name, job_type, config)

@@ -145,7 +145,11 @@ MANIFEST = {
         "description": {"type": "string"},
         "metadata": {"type": "object"},
         "metrics": {"type": "object"},
-        "run": {"type": "string"},
+        "run": {
+            "type": "string",
+            "description": "The id of the run that produced it (see Start a run): the version's "
+            "lineage then shows that run as its producer.",
+        },
     },
 }
 

@@ -52,6 +52,12 @@ class Artifact(models.Model):
         return f"{self.project}/{self.name}"
 
 
+def source_version_path(team: str, project: str, artifact: str, label: str) -> str:
+    """A source version's path, `<team>/<project>/<artifact>:vN`: the one form pages and the API
+    show it in, as `apps.registries.paths` writes a linked version's."""
+    return f"{team}/{project}/{artifact}:{label}"
+
+
 class Blob(models.Model):
     """File content, stored once under its sha256 whatever the paths that point at it."""
 
@@ -182,7 +188,9 @@ class ArtifactVersion(models.Model):
         indexes = [models.Index(fields=["artifact", "state", "-number"])]
 
     def __str__(self) -> str:
-        return f"{self.artifact}:{self.label}"
+        artifact = self.artifact
+        project = artifact.project
+        return source_version_path(project.team.slug, project.name, artifact.name, self.label)
 
     @property
     def project(self) -> Project:

@@ -62,7 +62,16 @@ class AppendOnlyError(Exception):
     """Raised on any attempt to change or delete an audit event."""
 
 
+# What someone read rather than changed: the audit log keeps these, a collection's or version's
+# history (every link, unlink, alias and tag change) leaves them out.
+READ_ACTIONS = (AuditAction.DOWNLOAD,)
+
+
 class AuditEventQuerySet(models.QuerySet):
+    def changes(self) -> AuditEventQuerySet:
+        """The changes only, without the reads: what a collection's or version's history lists."""
+        return self.exclude(action__in=READ_ACTIONS)
+
     def update(self, **kwargs: Any) -> int:
         raise AppendOnlyError("Audit events cannot be changed.")
 
@@ -146,22 +155,7 @@ class AuditEvent(models.Model):
     @property
     def details(self) -> str:
         """What the event's data says, in words: which alias moved from where to where, etc."""
-        data = self.data
-        if "from_version" in data:
-            return f"{data['alias']} moved from {data['from_version']} to {data['to_version']}"
-        if "grantee" in data:
-            role = f" as {data['role']}" if self.action == AuditAction.GRANT_SET else ""
-            return f"{data['kind']} {data['grantee']}{role}"
-        parts = []
-        for key in NAMED_DETAILS:
-            if key in data:
-                parts.append(f"{key.replace('_', ' ')} {data[key]}")
-        for key in ("field", "fields", "added_types", "removed_aliases"):
-            if data.get(key):
-                value = data[key]
-                listed = ", ".join(value) if isinstance(value, list) else value
-                parts.append(f"{key.replace('_', ' ')}: {listed}")
-        return "; ".join(parts)
+        return describe(self.action, self.data)
 
     @classmethod
     def record(
@@ -191,3 +185,23 @@ class AuditEvent(models.Model):
         )
         audit_event_recorded.send(cls, event=event)
         return event
+
+
+def describe(action: str, data: dict[str, Any]) -> str:
+    """An event's data in words (`staging moved from v1 to v2`, `tag vision`): the one wording
+    of history entries, the Registry's and the legacy Model Registry's alike."""
+    if "from_version" in data:
+        return f"{data['alias']} moved from {data['from_version']} to {data['to_version']}"
+    if "grantee" in data:
+        role = f" as {data['role']}" if action == AuditAction.GRANT_SET else ""
+        return f"{data['kind']} {data['grantee']}{role}"
+    parts = []
+    for key in NAMED_DETAILS:
+        if key in data:
+            parts.append(f"{key.replace('_', ' ')} {data[key]}")
+    for key in ("field", "fields", "added_types", "removed_aliases"):
+        if data.get(key):
+            value = data[key]
+            listed = ", ".join(value) if isinstance(value, list) else value
+            parts.append(f"{key.replace('_', ' ')}: {listed}")
+    return "; ".join(parts)

@@ -27,10 +27,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, can, check, not_found, visible_teams
 from apps.artifacts.lookups import visible
+from apps.audit.models import describe
 from apps.legacy import services
 from apps.legacy.forms import LinkModelVersionForm, RegisterModelForm
 from apps.legacy.models import (
-    LegacyAction,
     LegacyEvent,
     LegacyMigration,
     LegacyModelVersion,
@@ -256,17 +256,13 @@ def legacy_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
     return render(request, "legacy/team.html", context, status=400 if form.errors else 200)
 
 
-def describe_event(event: LegacyEvent) -> str:
-    """What a history entry touched, in words: `production: v1 → v2`, `tag vision on v3`."""
+def describe_event(event: LegacyEvent) -> LegacyEvent:
+    """A history entry with the version it touched (`target`, e.g. `v2`) and the rest in the
+    audit log's words (`details`), so that both registries word each change alike."""
     data = event.data
-    on = f"v{data['version']}" if "version" in data else ""
-    if event.action == LegacyAction.ALIAS_MOVE:
-        return f"{data.get('alias', '')}: {data.get('from_version', '?')} → {on}"
-    if "alias" in data:
-        return f"{data['alias']} on {on}" if on else data["alias"]
-    if "tag" in data:
-        return f"{data['tag']} on {on}" if on else data["tag"]
-    return on
+    event.target = f"v{data['version']}" if "version" in data else ""
+    event.details = describe(event.action, data)
+    return event
 
 
 @require_http_methods(["GET", "POST"])
@@ -305,7 +301,7 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         size=EVENTS_PER_PAGE,
     )
     for event in history.items:
-        event.summary = describe_event(event)
+        describe_event(event)
     context = {
         "organization": found.team.organization,
         "team": found.team,
@@ -401,7 +397,7 @@ def legacy_version(
         found.events.select_related("actor").filter(data__version=number)[:VERSION_EVENTS]
     )
     for event in events:
-        event.summary = describe_event(event)
+        describe_event(event)
     can_edit = _writable(request, found.team)
     context = {
         "organization": found.team.organization,

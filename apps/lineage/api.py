@@ -56,14 +56,25 @@ def _object(data: dict[str, Any], key: str) -> dict | None:
 @api_view(
     post=Operation(
         "Start a run",
-        "A run in a project; its id names it in later calls.",
+        "A run in a project; its id names it in later calls. Versions logged with its id "
+        "(`run`) are its outputs, versions it records as inputs its inputs: the lineage graph "
+        "draws it between them, by its name and job type.",
         body=json_content(
             {
                 "type": "object",
-                "required": ["name"],
                 "properties": {
-                    "name": {"type": "string"},
-                    "job_type": {"type": "string"},
+                    "name": {
+                        "type": "string",
+                        "maxLength": 128,
+                        "description": "Omitted or empty, the server gives the run a readable "
+                        "name, as W&B does: an adjective, a noun and the run's number in the "
+                        "project, e.g. `swift-river-7`.",
+                    },
+                    "job_type": {
+                        "type": "string",
+                        "maxLength": 64,
+                        "description": "What kind of work it does, e.g. `train`, `evaluate`.",
+                    },
                     "config": {"type": "object"},
                 },
             }
@@ -79,7 +90,7 @@ def runs(request: HttpRequest, org: str, team: str, project: str) -> JsonRespons
     run = start_run(
         actor=request.user,
         project=found,
-        name=str(data.get("name", "")),
+        name=str(data.get("name") or ""),
         job_type=str(data.get("job_type", "")),
         config=_object(data, "config"),
     )

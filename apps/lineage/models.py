@@ -18,13 +18,17 @@ class RunState(models.TextChoices):
     CRASHED = "crashed", "Crashed"
 
 
+RUN_NAME_MAX = 128
+JOB_TYPE_MAX = 64
+
+
 class Run(models.Model):
     """One execution of code in a project: a training job, an evaluation, a preprocessing step."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="runs")
     run_id = models.CharField(max_length=64, default="", help_text="Stable id used in URLs.")
-    name = models.CharField(max_length=128)
-    job_type = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=RUN_NAME_MAX)
+    job_type = models.CharField(max_length=JOB_TYPE_MAX, blank=True)
     state = models.CharField(max_length=16, choices=RunState.choices, default=RunState.RUNNING)
     config = models.JSONField(default=dict, blank=True)
     summary = models.JSONField(default=dict, blank=True)

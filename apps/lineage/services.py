@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -11,20 +12,47 @@ from django.utils import timezone
 from apps.accounts.policy import Action, check
 from apps.artifacts.models import ArtifactVersion, Project
 from apps.lib.validators import validate_metadata
-from apps.lineage.models import Run, RunInput, RunState
+from apps.lineage.models import JOB_TYPE_MAX, RUN_NAME_MAX, Run, RunInput, RunState
+
+# Words of the names runs get when started without one, as W&B names its runs.
+ADJECTIVES = (
+    "amber", "bold", "bright", "brisk", "calm", "clever", "crisp", "daring", "eager", "fancy",
+    "gentle", "glad", "golden", "hardy", "jolly", "keen", "lively", "lucky", "mellow", "misty",
+    "noble", "proud", "quiet", "rapid", "silver", "snowy", "spring", "sunny", "swift", "vivid",
+    "warm", "wild",
+)  # fmt: skip
+NOUNS = (
+    "brook", "cedar", "cloud", "comet", "dawn", "delta", "dune", "ember", "field", "fjord",
+    "forest", "frost", "glade", "grove", "harbor", "lake", "leaf", "meadow", "moon", "morning",
+    "night", "ocean", "peak", "pine", "rain", "river", "sea", "sky", "star", "sun", "valley",
+    "wave",
+)  # fmt: skip
+
+
+def readable_run_name(project: Project) -> str:
+    """`<adjective>-<noun>-<N>`, N the run's number in its project: a name a person tells
+    apart in a list or a lineage graph, though not guaranteed unique."""
+    number = project.runs.count() + 1
+    return f"{secrets.choice(ADJECTIVES)}-{secrets.choice(NOUNS)}-{number}"
 
 
 def start_run(
     *,
     actor: Any,
     project: Project,
-    name: str,
+    name: str = "",
     job_type: str = "",
     config: dict | None = None,
 ) -> Run:
+    """A run in the project; without a name it gets a readable one (`readable_run_name`)."""
     check(actor, Action.WRITE_PROJECT, project)
-    if not name.strip():
-        raise ValidationError("A run needs a name.", code="required")
+    name = name.strip() or readable_run_name(project)
+    for value, what, limit in ((name, "name", RUN_NAME_MAX), (job_type, "job type", JOB_TYPE_MAX)):
+        if len(value) > limit:
+            raise ValidationError(
+                f"A run's {what} is at most {limit} characters, not {len(value)}.",
+                code="too_long",
+            )
     return Run.objects.create(
         project=project,
         name=name,

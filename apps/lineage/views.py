@@ -51,10 +51,14 @@ def run_detail(request: HttpRequest, org: str, team: str, project: str, run_id: 
         Run.objects.select_related("created_by"), project=found_project, run_id=run_id
     )
     inputs = list(
-        run.inputs.select_related("version__artifact").order_by("version__artifact__name")
+        run.inputs.select_related("version__artifact__project__team").order_by(
+            "version__artifact__name"
+        )
     )
     outputs = list(
-        run.outputs.select_related("version__artifact").order_by("version__artifact__name")
+        run.outputs.select_related("version__artifact__project__team").order_by(
+            "version__artifact__name"
+        )
     )
     organization = found_project.team.organization
     shown = visible_version_ids(

@@ -17,6 +17,7 @@ from apps.accounts.policy import Action, check, not_found
 from apps.artifacts.api import MANIFEST, log_details, manifest, version_json
 from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.lookups import project_for, version_for
+from apps.artifacts.models import source_version_path
 from apps.artifacts.services import PendingUpload
 from apps.lib.api import ApiError, api_view, int_param, json_body
 from apps.lib.openapi import BINARY, Operation, Schema, json_content
@@ -160,8 +161,12 @@ def links_json(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             ),
             "version": f"v{row['number']}",
             "aliases": sorted(row["alias_names"] or []),
-            "source": f"{row['team_slug']}/{row['project_name']}/{row['artifact_name']}"
-            f":v{row['version_number']}",
+            "source": source_version_path(
+                row["team_slug"],
+                row["project_name"],
+                row["artifact_name"],
+                f"v{row['version_number']}",
+            ),
             "type": row["artifact_type"],
             "digest": row["digest"],
             "size": row["size"],

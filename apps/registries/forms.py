@@ -216,9 +216,11 @@ class RegistryDetailsForm(forms.Form):
 
 class AccessForm(forms.Form):
     visibility = forms.ChoiceField(choices=Visibility.choices)
+    # Not sent for a restricted registry, which has none (its settings page offers none).
     baseline_role = forms.ChoiceField(
         label="Baseline role",
         choices=[(role.value, role.label) for role in BASELINE_ROLES],
+        required=False,
         help_text="What every organization member may do on an organization-visible registry.",
     )
 

@@ -389,6 +389,7 @@ class LinkQuerySet(models.QuerySet):
             "number",
             "linked_at",
             linked_by_name=F("linked_by__username"),
+            team_slug=F("version__artifact__project__team__slug"),
             project_name=F("version__artifact__project__name"),
             artifact_name=F("version__artifact__name"),
             version_number=F("version__number"),

@@ -705,12 +705,32 @@ def set_visibility(*, actor: Any, registry: Registry, visibility: str) -> None:
 
 
 @transaction.atomic
+def set_access(
+    *, actor: Any, registry: Registry, visibility: str, baseline_role: str | None = None
+) -> None:
+    """Set who sees the registry and, when given, the baseline role, which only an
+    organization-visible registry has: it is set after opening one and before restricting it."""
+    if visibility == Visibility.RESTRICTED and baseline_role is not None:
+        set_baseline_role(actor=actor, registry=registry, role=baseline_role)
+    set_visibility(actor=actor, registry=registry, visibility=visibility)
+    if visibility != Visibility.RESTRICTED and baseline_role is not None:
+        set_baseline_role(actor=actor, registry=registry, role=baseline_role)
+
+
+@transaction.atomic
 def set_baseline_role(*, actor: Any, registry: Registry, role: str) -> None:
+    """The role every organization member has on an organization-visible registry."""
     check(actor, Action.EDIT_REGISTRY, registry)
     if role not in [r.value for r in BASELINE_ROLES]:
         raise ValidationError(
             f"The baseline role is restricted_viewer, viewer or member, not {role!r}.",
             code="invalid_role",
+        )
+    if registry.is_restricted:
+        raise ValidationError(
+            "A restricted registry has no baseline role: only the people and teams invited "
+            "see it, with the roles they were granted. Open it to the organization first.",
+            code="restricted_registry",
         )
     if role != registry.baseline_role:
         registry.baseline_role = role

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 import pytest
 
@@ -182,6 +183,19 @@ def test_a_manifest_naming_an_unknown_run_logs_nothing(client, project, auth):
     answer = begin(client, auth, run="no-such-run")
     assert answer.status_code == 404
     assert not ArtifactVersion.objects.exists() and not RunOutput.objects.exists()
+
+
+def test_a_run_started_without_a_name_gets_a_readable_one(client, project, auth):
+    def start(body: dict):
+        return client.post(f"{PROJECT}/runs/", body, content_type="application/json", headers=auth)
+
+    first, second = start({}).json(), start({"name": "", "job_type": "use"}).json()
+    assert re.match(r"^[a-z]+-[a-z]+-1$", first["name"])
+    assert re.match(r"^[a-z]+-[a-z]+-2$", second["name"]) and second["job_type"] == "use"
+    assert start({"name": "train-1"}).json()["name"] == "train-1"
+    too_long = start({"name": "x", "job_type": "t" * 65})
+    assert too_long.status_code == 400
+    assert "job type is at most 64 characters" in too_long.json()["error"]["message"]
 
 
 def test_a_restricted_viewer_cannot_use_a_version(

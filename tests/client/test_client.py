@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 
@@ -263,3 +264,50 @@ def test_the_client_follows_next_and_relays_refusals(connection, github, monkeyp
             payload="{}",
         )
     assert caught.value.status == 400 and "does not compile" in caught.value.message
+
+
+READABLE_NAME = r"^[a-z]+-[a-z]+-\d+$"
+
+
+def test_runs_started_without_a_name_get_readable_ones(connection):
+    first = Client().start_run("acme/ml/mnist", job_type="train")
+    with registry.run(project="acme/ml/mnist") as second:
+        pass
+    assert re.match(READABLE_NAME, first.name) and first.name.endswith("-1")
+    assert re.match(READABLE_NAME, second.name) and second.name.endswith("-2")
+    assert Client().start_run("acme/ml/mnist", "train-lr-0.1").name == "train-lr-0.1"
+
+
+def test_the_command_line_names_its_runs_and_log_records_the_producer(
+    connection, tmp_path, capsys, models_registry
+):
+    from apps.lineage.models import Run
+
+    write_model(tmp_path / "m", 6)
+    log = ["log", str(tmp_path / "m"), "--project", "acme/ml/mnist", "--name", "cli-model"]
+    assert cli([*log, "--type", "model", "--link", "acme/model/cli"]) == 0
+    producer = RunOutput.objects.get().run
+    assert re.match(READABLE_NAME, producer.name) and producer.job_type == "log"
+    assert producer.state == "finished"
+    assert f"produced by run {producer.name} ({producer.run_id})" in capsys.readouterr().out
+
+    use = ["use", "acme/model/cli:latest", str(tmp_path / "d"), "--project", "acme/ml/mnist"]
+    assert cli(use) == 0
+    assert cli([*use, "--run-name", "deploy-eu", "--job-type", "deploy"]) == 0
+    consumers = [i.run for i in RunInput.objects.order_by("run__started_at")]
+    assert re.match(READABLE_NAME, consumers[0].name) and consumers[0].job_type == "use"
+    assert (consumers[1].name, consumers[1].job_type) == ("deploy-eu", "deploy")
+    assert len({run.name for run in Run.objects.all()}) == 3  # told apart in the lineage graph
+
+    # An existing run is recorded in, and left running.
+    started = Client().start_run("acme/ml/mnist", "train-9", "train")
+    write_model(tmp_path / "m2", 7)
+    log[1] = str(tmp_path / "m2")
+    assert cli([*log, "--type", "model", "--run", started.id]) == 0
+    run = Run.objects.get(run_id=started.id)
+    assert run.outputs.count() == 1 and run.state == "running"
+    # A path that does not exist starts no run.
+    before = Run.objects.count()
+    log[1] = str(tmp_path / "missing")
+    assert cli([*log, "--type", "model"]) == 2
+    assert Run.objects.count() == before

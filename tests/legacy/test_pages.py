@@ -217,10 +217,10 @@ def test_the_model_history_is_newest_first_in_pages(client, classifier, member, 
     monkeypatch.setattr(views, "EVENTS_PER_PAGE", 3)
     client.force_login(member)
     first = client.get(MODEL)
-    assert [e.summary for e in first.context["events"]] == [
-        "rc on v2",
-        "production on v1",
-        "staging on v1",
+    assert [(e.target, e.details) for e in first.context["events"]] == [
+        ("v2", "tag rc"),
+        ("v1", "alias production"),
+        ("v1", "alias staging"),
     ]
     seen = [e.pk for e in first.context["events"]]
     query = first.context["next_history"]
@@ -237,8 +237,13 @@ def test_an_alias_move_reads_from_and_to(client, classifier, member):
     v2 = classifier.versions.get(number=2)
     services.set_alias(actor=member, model_version=v2, name="staging", at=at(20))
     client.force_login(member)
-    (newest, *_) = client.get(MODEL).context["events"]
-    assert newest.summary == "staging: v1 → v2"
+    response = client.get(MODEL)
+    (newest, *_) = response.context["events"]
+    # Worded as the Registry's history words it (one wording, in apps.audit.models.describe).
+    assert (newest.target, newest.details) == ("v2", "staging moved from v1 to v2")
+    assert 'Alias moved <code>v2</code> <bdi class="muted">staging moved from v1 to v2</bdi>' in (
+        response.content.decode()
+    )
 
 
 def test_the_versions_page_through_in_number_order(client, member, team, project, monkeypatch):
@@ -272,8 +277,9 @@ def test_the_version_page_shows_one_version(client, classifier, member):
     assert "<code>ml/mnist/model:v1</code>" in page
     assert 'href="/orgs/acme/projects/ml/mnist/#version-' in page
     assert "classifier:v1" in page
-    assert [e.summary for e in response.context["events"]] == [
-        "production on v1", "staging on v1", "latest: v0 → v1", "v1",
+    assert [(e.target, e.details) for e in response.context["events"]] == [
+        ("v1", "alias production"), ("v1", "alias staging"),
+        ("v1", "latest moved from v0 to v1"), ("v1", ""),
     ]  # fmt: skip
 
 

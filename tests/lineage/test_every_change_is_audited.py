@@ -51,7 +51,7 @@ CHANGES = [
     (lambda c: services.set_visibility(actor=c.admin, registry=c.custom,
                                        visibility=Visibility.ORGANIZATION),
      AuditAction.REGISTRY_UPDATE, "visibility organization"),
-    (lambda c: services.set_baseline_role(actor=c.admin, registry=c.custom,
+    (lambda c: services.set_baseline_role(actor=c.admin, registry=c.models,
                                           role=RegistryRole.VIEWER),
      AuditAction.REGISTRY_UPDATE, "baseline role viewer"),
     (lambda c: services.update_registry_details(actor=c.admin, registry=c.custom, name="Renamed",

@@ -179,3 +179,46 @@ def test_deleting_needs_the_name_and_the_right_person(client, custom, member, or
 def test_an_unknown_form_is_not_found(client, custom, member):
     client.force_login(member)
     assert post(client, "nonsense").status_code == 404
+
+
+def test_a_restricted_registry_offers_no_baseline_role(client, custom, member):
+    client.force_login(member)
+    post(client, "access", visibility="restricted", baseline_role="member")
+    page = client.get(URL).content.decode()
+    assert 'name="visibility"' in page
+    assert 'name="baseline_role"' not in page and "Baseline role" not in page
+    # Kept as it was, and saved without one.
+    assert post(client, "access", visibility="restricted").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["viewer", "member", "admin"])
+def test_a_baseline_role_posted_to_a_restricted_registry_is_refused(client, custom, member, role):
+    client.force_login(member)
+    post(client, "access", visibility="restricted", baseline_role="viewer")
+    custom.refresh_from_db()
+    assert (custom.visibility, custom.baseline_role) == ("restricted", "viewer")
+    before = AuditEvent.objects.count()
+    response = post(client, "access", visibility="restricted", baseline_role=role)
+    assert response.status_code == 400
+    page = response.content.decode().replace("&#x27;", "'")
+    expected = "has no baseline role" if role != "admin" else "Select a valid choice"
+    assert expected in page
+    custom.refresh_from_db()
+    assert custom.baseline_role == "viewer" and AuditEvent.objects.count() == before
+
+
+def test_restricting_sets_the_baseline_first_and_opening_sets_it_after(
+    client, custom, member, org_admin
+):
+    """The form of an open registry sends its baseline along when restricting it."""
+    client.force_login(member)
+    assert (
+        post(client, "access", visibility="restricted", baseline_role="viewer").status_code == 302
+    )
+    custom.refresh_from_db()
+    assert (custom.visibility, custom.baseline_role) == ("restricted", "viewer")
+    client.force_login(org_admin)
+    response = post(client, "access", visibility="organization", baseline_role="restricted_viewer")
+    assert response.status_code == 302
+    custom.refresh_from_db()
+    assert (custom.visibility, custom.baseline_role) == ("organization", "restricted_viewer")

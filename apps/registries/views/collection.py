@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.policy import Action, check, effective_role, role_allows
+from apps.artifacts.models import source_version_path
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
 from apps.lib.pagination import keyset_page
@@ -124,7 +125,12 @@ def _version_rows(
                 alias_names=alias_names,
                 aliases=[(name, name in protected) for name in alias_names],
                 tag_names=tag_names(row),
-                source=f"{row['project_name']}/{row['artifact_name']}:v{row['version_number']}",
+                source=source_version_path(
+                    row["team_slug"],
+                    row["project_name"],
+                    row["artifact_name"],
+                    f"v{row['version_number']}",
+                ),
                 linked_by=row["linked_by_name"] or "—",
                 linked_at=row["linked_at"],
                 is_protected=is_protected,
@@ -168,7 +174,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "filter_query": metric_range.query,
         "protected": protected,
         "tags": list(collection.tags.values_list("name", flat=True)),
-        "history": AuditEvent.objects.filter(collection=collection)[:20],
+        "history": AuditEvent.objects.changes().filter(collection=collection)[:20],
         "can_edit": role_allows(role, Action.EDIT_COLLECTION),
         "can_link": role_allows(role, Action.LINK),
         "can_automate": role_allows(role, Action.MANAGE_AUTOMATIONS),
@@ -197,7 +203,7 @@ def collection_detail(request: HttpRequest, org: str, registry: str, collection:
 def collection_history(request: HttpRequest, org: str, registry: str, collection: str):
     """Every change to a collection and its versions, newest first, in keyset pages."""
     target = collection_for(request.user, org, registry, collection)
-    page = history_page(request, AuditEvent.objects.filter(collection=target))
+    page = history_page(request, AuditEvent.objects.changes().filter(collection=target))
     context = {
         "organization": target.registry.organization,
         "registry": target.registry,

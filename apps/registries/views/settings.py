@@ -98,8 +98,12 @@ def _apply_settings_form(request: HttpRequest, registry: Registry, which: str, f
         if which == "details":
             services.update_registry_details(actor=actor, registry=registry, **data)
         elif which == "access":
-            services.set_visibility(actor=actor, registry=registry, visibility=data["visibility"])
-            services.set_baseline_role(actor=actor, registry=registry, role=data["baseline_role"])
+            services.set_access(
+                actor=actor,
+                registry=registry,
+                visibility=data["visibility"],
+                baseline_role=data["baseline_role"] or None,
+            )
         elif which == "types":
             services.add_accepted_types(actor=actor, registry=registry, **data)
         elif which == "protected":

@@ -82,7 +82,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
             context["preview"] = _preview(link, preview)
     elif tab == "history":
         # The version's changes wherever it is linked, in the registries the viewer sees.
-        events = AuditEvent.objects.filter(
+        events = AuditEvent.objects.changes().filter(
             version=link.version, registry__in=visible_registries(request.user, org)
         )
         page = history_page(request, events)
