@@ -1,0 +1,162 @@
+"""Errors of in-place actions, in a real browser: the message shows beside the action, the page
+and what was typed stay. Without JavaScript the same posts answer with the product's error page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.accounts.models import TeamRole
+from apps.automations.models import Webhook
+from apps.registries import services
+from apps.registries.models import Alias
+
+# The real receiver, team ml's admin and its webhook.
+from tests.automations.conftest import receiver, team_admin, webhook  # noqa: F401
+from tests.factories import PASSWORD, make_link, make_version
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+VERSION = "/orgs/acme/registry/model/classifier/v0/"
+COLLECTION = "/orgs/acme/registry/model/classifier/"
+
+
+@pytest.fixture
+def classifier(project, member, org_admin, models_registry):
+    """Models/classifier v0, on a registry where `production` is protected."""
+    services.add_protected_alias(actor=org_admin, registry=models_registry, name="production")
+    return make_link(make_version(project, member), models_registry, member, "classifier")
+
+
+def mark_page(page) -> None:
+    """Marks the loaded page: a reload or a swap of the whole page would lose it."""
+    page.evaluate("window.notReloaded = true")
+
+
+def assert_page_stayed(page, heading: str) -> None:
+    assert page.evaluate("window.notReloaded") is True
+    expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+
+
+def test_a_refused_alias_shows_beside_the_form_and_keeps_the_page(
+    page, sign_in, member, classifier, screenshot
+):
+    sign_in(member)
+    page.goto(VERSION)
+    mark_page(page)
+    box = page.get_by_placeholder("Add or move an alias here")
+    box.fill("production")
+    page.get_by_role("button", name="Set alias").click()
+
+    form = page.locator("#labels form.inline-form")
+    expect(form.get_by_role("alert")).to_contain_text("admin role")
+    expect(form.get_by_role("alert")).to_contain_text("protected alias")
+    expect(box).to_have_value("production")
+    assert_page_stayed(page, "classifier v0")
+    assert not Alias.objects.filter(name="production").exists()
+    screenshot()
+
+    # The next try clears the note: an allowed alias lands in place.
+    box.fill("staging")
+    page.get_by_role("button", name="Set alias").click()
+    expect(page.locator("#labels .chip-alias", has_text="staging")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
+def test_an_invalid_alias_keeps_what_was_typed(page, sign_in, member, classifier):
+    sign_in(member)
+    page.goto(VERSION)
+    page.get_by_placeholder("Add or move an alias here").fill("team/staging")
+    page.get_by_role("button", name="Set alias").click()
+    expect(page.locator("#labels .field-error")).to_be_visible()
+    expect(page.get_by_placeholder("Add or move an alias here")).to_have_value("team/staging")
+
+
+def test_tagging_a_collection_deleted_meanwhile_says_so_in_place(
+    page, sign_in, org_admin, classifier, screenshot
+):
+    sign_in(org_admin)
+    page.goto(COLLECTION)
+    mark_page(page)
+    classifier.collection.delete()  # by someone else, in another tab
+    page.get_by_placeholder("Add tags, comma-separated").fill("vision")
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    alert = page.locator("#card form.inline-form").get_by_role("alert")
+    expect(alert).to_contain_text("was deleted or moved")
+    expect(page.get_by_placeholder("Add tags, comma-separated")).to_have_value("vision")
+    assert_page_stayed(page, "classifier")
+    screenshot()
+
+
+def test_a_server_error_in_place_keeps_the_page(
+    page, sign_in, member, classifier, monkeypatch, screenshot
+):
+    def broken(**kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    # The live server runs in this process: its view meets the failure for real.
+    monkeypatch.setattr(services, "add_version_tags", broken)
+    sign_in(member)
+    page.goto(VERSION)
+    mark_page(page)
+    page.locator("#id_version_tags").fill("candidate")
+    page.get_by_role("button", name="Add", exact=True).click()
+
+    alert = page.locator("#labels").get_by_role("alert")
+    expect(alert).to_contain_text("Something went wrong on the server, so this was not done")
+    expect(page.locator("#id_version_tags")).to_have_value("candidate")
+    assert_page_stayed(page, "classifier v0")
+    screenshot()
+
+
+def test_a_lost_connection_in_place_says_so(page, sign_in, member, classifier):
+    sign_in(member)
+    page.goto(VERSION)
+    page.route("**/aliases/", lambda route: route.abort("connectionrefused"))
+    page.get_by_placeholder("Add or move an alias here").fill("staging")
+    page.get_by_role("button", name="Set alias").click()
+    expect(page.locator("#labels").get_by_role("alert")).to_contain_text(
+        "The server could not be reached"
+    )
+
+
+def test_testing_a_webhook_after_losing_the_team_says_so_beside_the_button(
+    page,
+    sign_in,
+    team,
+    team_admin,  # noqa: F811
+    webhook,  # noqa: F811
+    screenshot,
+):
+    sign_in(team_admin)
+    page.goto("/orgs/acme/automations/teams/ml/")
+    mark_page(page)
+    team.add_member(team_admin, TeamRole.MEMBER)  # demoted meanwhile
+    page.get_by_role("button", name="Test ci").click()
+
+    test_form = page.locator("form", has=page.get_by_role("button", name="Test ci"))
+    expect(test_form.get_by_role("alert")).to_contain_text("admin")
+    assert_page_stayed(page, "Team ml: webhooks and secrets")
+    assert Webhook.objects.filter(pk=webhook.pk).exists()
+    screenshot()
+
+
+def test_without_javascript_the_refusal_is_the_full_error_page(
+    browser, live_server, member, classifier, screenshot
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(member.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(VERSION)
+    page.get_by_placeholder("Add or move an alias here").fill("production")
+    response_of = page.expect_response(lambda response: response.request.method == "POST")
+    with response_of as info:
+        page.get_by_role("button", name="Set alias").click()
+    assert info.value.status == 403
+    expect(page.get_by_role("heading", name="You cannot do that here")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("protected alias")
+    context.close()
