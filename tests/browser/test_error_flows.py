@@ -1,19 +1,20 @@
-"""Errors of in-place actions, in a real browser: the message shows beside the action, the page
-and what was typed stay. Without JavaScript the same posts answer with the product's error page."""
+"""Errors in a real browser. Those of in-place actions show beside the action, and the page and
+what was typed stay; without JavaScript the same posts answer with the product's error page.
+Pages that fail are the product's 404 and 500 pages, as `make run` shows them too."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.models import TeamRole
+from apps.accounts.models import TeamRole, Visibility
 from apps.automations.models import Webhook
 from apps.registries import services
 from apps.registries.models import Alias
 
 # The real receiver, team ml's admin and its webhook.
 from tests.automations.conftest import receiver, team_admin, webhook  # noqa: F401
-from tests.factories import PASSWORD, make_link, make_version
+from tests.factories import PASSWORD, make_link, make_registry, make_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -160,3 +161,40 @@ def test_without_javascript_the_refusal_is_the_full_error_page(
     expect(page.get_by_role("heading", name="You cannot do that here")).to_be_visible()
     expect(page.locator("main")).to_contain_text("protected alias")
     context.close()
+
+
+# The product's own error pages, as `make run` now shows them too (DEBUG off).
+
+
+def test_a_restricted_registry_is_the_products_not_found_page_for_others(
+    page, sign_in, organization, org_admin, member, screenshot
+):
+    make_registry(organization, org_admin, "Secret", visibility=Visibility.RESTRICTED)
+    sign_in(member)
+    response = page.goto("/orgs/acme/registry/secret/")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("link", name="Go to your registries")).to_be_visible()
+    # Styled by the product's stylesheet, not Django's yellow debug page.
+    card = page.locator("section.card")
+    assert card.evaluate("card => getComputedStyle(card).backgroundColor") == "rgb(255, 255, 255)"
+    screenshot()
+
+
+def test_a_server_error_on_a_page_is_the_products_500_page(
+    page, sign_in, member, classifier, monkeypatch, screenshot
+):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is on fire")
+
+    monkeypatch.setattr("apps.registries.views.version._version_context", broken)
+    sign_in(member)
+    response = page.goto(VERSION)
+    assert response.status == 500
+    expect(page.get_by_role("heading", name="Something went wrong")).to_be_visible()
+    expect(page.locator("body")).not_to_contain_text("the disk is on fire")
+    card = page.locator("section.card")
+    assert card.evaluate("card => getComputedStyle(card).backgroundColor") == "rgb(255, 255, 255)"
+    page.get_by_role("link", name="Go to your registries").click()
+    expect(page.get_by_role("heading", name="Registries", exact=True)).to_be_visible()
+    screenshot()

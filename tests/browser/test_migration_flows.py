@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import TeamRole
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
+from tests.factories import PASSWORD
 from tests.legacy.test_migration_view import make_legacy_registry
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,8 +139,6 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
 def test_without_javascript_a_first_start_is_confirmed_with_the_box(
     browser, live_server, org_admin, legacy, screenshot
 ):
-    from tests.factories import PASSWORD
-
     context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
     page = context.new_page()
     page.goto("/login/")
