@@ -64,3 +64,8 @@ def test_pages_load_htmx_and_our_error_handling_not_django_htmxs_debug_script(
     assert "django_htmx/htmx-2.min.js" in page
     assert "js/htmx-errors.js" in page
     assert "django-htmx.js" not in page
+
+
+def test_the_outage_page_marks_its_message_for_in_place_actions():
+    page = render_to_string("503.html", {"retry_after": 10})
+    assert "<p data-error-message>The registry cannot reach its database just now." in page

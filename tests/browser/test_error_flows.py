@@ -198,3 +198,33 @@ def test_a_server_error_on_a_page_is_the_products_500_page(
     page.get_by_role("link", name="Go to your registries").click()
     expect(page.get_by_role("heading", name="Registries", exact=True)).to_be_visible()
     screenshot()
+
+
+def test_a_request_refused_before_any_view_says_why_in_place_and_swaps_nothing(
+    page, sign_in, member, classifier
+):
+    """A 400 that is not a form's errors (here the plain-text refusal of a NUL character) is
+    shown as an error, not swapped in over the labels."""
+    sign_in(member)
+    page.goto(VERSION)
+    page.get_by_placeholder("Add or move an alias here").fill("bad\x00name")
+    page.get_by_role("button", name="Set alias").click()
+    expect(page.locator("#labels form.inline-form").get_by_role("alert")).to_contain_text(
+        "holds a NUL character"
+    )
+    expect(page.locator("#labels")).to_contain_text("Aliases")
+    expect(page.get_by_role("button", name="Set alias")).to_be_visible()
+
+
+def test_a_stale_form_token_says_to_reload_not_that_the_role_is_wrong(
+    page, sign_in, member, classifier, live_server
+):
+    sign_in(member)
+    page.goto(VERSION)
+    # Signed in or out in another tab: the CSRF cookie no longer matches the page's token.
+    page.context.add_cookies([{"name": "csrftoken", "value": "x" * 32, "url": live_server.url}])
+    page.get_by_placeholder("Add or move an alias here").fill("staging")
+    page.get_by_role("button", name="Set alias").click()
+    alert = page.locator("#labels form.inline-form").get_by_role("alert")
+    expect(alert).to_contain_text("Reload the page and send the form again")
+    assert not Alias.objects.filter(name="staging").exists()
