@@ -308,11 +308,11 @@ def _has_started(team: Team) -> bool:
 def _unconfirmed(request: HttpRequest, row: MigrationRow) -> HttpResponse:
     """The row again, saying what the box is for; without htmx, on the team's page."""
     team = row.team
-    notice = (
+    confirm_error = (
         f"Nothing started: tick the box to confirm that the legacy Model Registry of team "
         f"{team.name} becomes read-only."
     )
-    context = {"organization": team.organization, "row": row, "notice": notice}
+    context = {"organization": team.organization, "row": row, "confirm_error": confirm_error}
     if request.htmx:
         return render(request, f"{TEMPLATE}#team-row", context, status=400)
     context |= {"rows": [row], "focus": row, **_plan_context(plan_team(team))}

@@ -102,7 +102,8 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
     expect(row).to_contain_text("Copies the legacy registry into ml-mr-migrated, and makes it")
     # Nothing starts until the box says the legacy registry becomes read-only.
     row.get_by_role("button", name="Start migration").click()
-    expect(page.locator("#team-ml")).to_contain_text("Nothing started: tick the box to confirm")
+    beside_the_box = page.locator("#team-ml td.action").get_by_role("alert")
+    expect(beside_the_box).to_contain_text("Nothing started: tick the box to confirm")
     assert not LegacyMigration.objects.filter(team=legacy).exists()
     screenshot("unconfirmed")
     row.get_by_label("Make the legacy registry of ml read-only").check()
