@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RUN_STAMP := $(VENV)/.installed-run
 TEST_STAMP := $(VENV)/.installed-test
-# Local use only: DEBUG serves static files and allows an insecure key and plain-http cookies.
-LOCAL_ENV := DEBUG=true
+# Tests: DEBUG's local defaults (an insecure key, local hosts, plain-http cookies).
+TEST_ENV := DEBUG=true
+# The demo, local use only: DEBUG off, so that it shows the product's own error pages, and LOCAL
+# on, which allows an insecure key and plain-http cookies; `runserver --insecure` serves static
+# files with DEBUG off.
+LOCAL_ENV := LOCAL=true DEBUG=false
 HOST ?= 127.0.0.1
 PORT ?= 8000
 # The demo as `make run` serves it: its automation's webhook posts to the demo receiver on this
@@ -60,7 +64,7 @@ run: $(RUN_STAMP)
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/ with a background worker (Ctrl-C stops both)"
-	$(call serve,$(DEMO_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM)
+	$(call serve,$(DEMO_ENV),$(PY) manage.py runserver --insecure $(HOST):$(PORT),1,TERM)
 
 # The same demo with its files in S3: moto's server on 127.0.0.1:9000, in memory, so the bucket
 # and the database that points into it start empty on each run.
@@ -78,7 +82,7 @@ run-s3: $(TEST_STAMP)
 	$(S3_ENV) $(DEMO_ENV) $(PY) manage.py migrate --noinput && \
 	$(S3_ENV) $(DEMO_ENV) $(PY) manage.py seed_demo && \
 	echo "Serving on http://$(HOST):$(PORT)/ with files in S3 at 127.0.0.1:$(S3_PORT)" && \
-	( $(call serve,$(S3_ENV) $(DEMO_ENV),$(PY) manage.py runserver $(HOST):$(PORT),1,TERM) )
+	( $(call serve,$(S3_ENV) $(DEMO_ENV),$(PY) manage.py runserver --insecure $(HOST):$(PORT),1,TERM) )
 
 # Production: gunicorn (registry_site/gunicorn_conf.py: WEB_CONCURRENCY processes of WEB_THREADS
 # threads) beside TASK_WORKERS database workers, DEBUG off, on the database and blob store the
@@ -103,10 +107,10 @@ TEST_WORKERS ?= 3
 PYTEST := $(PY) -m pytest --numprocesses $(TEST_WORKERS) --dist worksteal
 
 test: lint
-	env -u DATABASE_URL $(LOCAL_ENV) $(PYTEST)
+	env -u DATABASE_URL $(TEST_ENV) $(PYTEST)
 	@if [ -n "$$DATABASE_URL" ]; then \
 		echo "Running the suite again on $$DATABASE_URL"; \
-		$(LOCAL_ENV) $(PYTEST); \
+		$(TEST_ENV) $(PYTEST); \
 	else \
 		echo "DATABASE_URL is not set: the PostgreSQL run is skipped."; \
 	fi

@@ -1,7 +1,7 @@
 """Settings for the registry, read from the environment.
 
 The defaults are safe for a laptop: SQLite and a local folder under the project. Production
-must set SECRET_KEY (DEBUG off refuses to start without it) and usually DATABASE_URL and
+must set SECRET_KEY (refused unless LOCAL or DEBUG is on) and usually DATABASE_URL and
 ARTIFACT_S3_BUCKET.
 """
 
@@ -38,12 +38,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# Running on a laptop, as `make run`'s demo does with DEBUG off so that its pages (404 and 500
+# included) look as the product's do: an insecure default key, localhost as the host, cookies
+# over plain http, and static files served by `runserver --insecure` from the source tree.
+# On with DEBUG; never on a server.
+LOCAL = env_bool("LOCAL", DEBUG)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not LOCAL:
         raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off. Set SECRET_KEY, or DEBUG=true for local use."
+            "SECRET_KEY is required unless LOCAL or DEBUG is on. Set SECRET_KEY, or LOCAL=true "
+            "for local use."
         )
     SECRET_KEY = "insecure-local-development-key"
 
@@ -51,7 +57,7 @@ if not SECRET_KEY:
 # `/` and every Registry page lead there. The API is unaffected.
 ENABLE_REGISTRY_UI = env_bool("ENABLE_REGISTRY_UI", True)
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if LOCAL else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -99,8 +105,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
 ]
 
-if not DEBUG:
-    # In production the app serves its own collected static files; in DEBUG runserver does.
+if not LOCAL:
+    # In production the app serves its own collected static files; locally runserver does.
     MIDDLEWARE.insert(
         MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
         "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -206,7 +212,7 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG
+            if LOCAL
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -245,8 +251,8 @@ TASKS = {
     }
 }
 
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
-CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not LOCAL)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not LOCAL)
 
 # Behind a TLS-terminating proxy: the header it sets to "https" on requests that came over TLS
 # (e.g. X-Forwarded-Proto). Trust it only when the proxy always sets it, overwriting the client's.
@@ -298,7 +304,7 @@ AUTOMATIONS_TIMEOUT_SECONDS = float(os.environ.get("AUTOMATIONS_TIMEOUT_SECONDS"
 AUTOMATIONS_MAX_ATTEMPTS = int(os.environ.get("AUTOMATIONS_MAX_ATTEMPTS", "5"))
 # The demo's webhook receiver (/demo/webhooks/), which takes POSTs from anyone: on for local use
 # only, never on a production deployment unless asked for.
-DEMO_RECEIVER_ENABLED = env_bool("DEMO_RECEIVER_ENABLED", DEBUG)
+DEMO_RECEIVER_ENABLED = env_bool("DEMO_RECEIVER_ENABLED", LOCAL)
 # Passphrases that encrypt team secrets and webhook URLs at rest, newest first (apps/automations/
 # crypto.py); unset, a key derived from SECRET_KEY.
 SECRETS_ENCRYPTION_KEYS = env_list("SECRETS_ENCRYPTION_KEYS", [])

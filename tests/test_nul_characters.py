@@ -35,6 +35,7 @@ def test_pages_refuse_them(client, member, url):
     client.force_login(member)
     response = client.get(url)
     assert response.status_code == 400 and b"NUL character" in response.content
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
 
 
 def test_forms_refuse_them(client, member, models_registry):

@@ -1,7 +1,7 @@
 """The demo's webhook receiver, and the page that lists what it received.
 
-Both answer 404 unless DEMO_RECEIVER_ENABLED (on with DEBUG): the receiver takes POSTs from
-anyone, which only a local demo should.
+Both answer 404 unless DEMO_RECEIVER_ENABLED (on with LOCAL, as `make run` sets it): the
+receiver takes POSTs from anyone, which only a local demo should.
 """
 
 from __future__ import annotations

@@ -4,12 +4,16 @@ Organization admins see every team that has a legacy registry, team admins their
 team's row says where its migration stands, what the legacy registry holds and what has moved;
 while a migration is queued or running the row polls its own fragment with htmx. Without
 JavaScript the Start button is a plain form and the page shows the same after a reload.
+
+A first start makes the legacy registry read-only for good, so it asks for a ticked box that
+says so; without it nothing starts and the row says why. Later runs (after a failure, an
+interruption, or to pick up what is left) change nothing that is not read-only already.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -26,7 +31,7 @@ from django_htmx.http import trigger_client_event
 from apps.accounts.models import Organization, Team
 from apps.accounts.policy import Action, can, check, organization_role, visible_teams
 from apps.jobs.models import Worker
-from apps.legacy.migration import TeamPlan, plan_team
+from apps.legacy.migration import TeamPlan, plan_team, registry_name
 from apps.legacy.models import (
     IN_PROGRESS,
     LegacyAlias,
@@ -79,6 +84,11 @@ class MigrationRow:
         return not self.in_progress
 
     @property
+    def needs_confirmation(self) -> bool:
+        """A first start: it turns the legacy registry read-only, so it is confirmed first."""
+        return self.status == MigrationStatus.NOT_STARTED
+
+    @property
     def start_label(self) -> str:
         return {
             MigrationStatus.NOT_STARTED: "Start migration",
@@ -86,6 +96,11 @@ class MigrationRow:
             MigrationStatus.INTERRUPTED: "Resume",
             MigrationStatus.DONE: "Run again",
         }[self.status]
+
+    @property
+    def target_registry(self) -> str:
+        """The name of the registry it migrates into, made or not."""
+        return self.registry.name if self.registry else registry_name(self.team)
 
     @property
     def heartbeat_age(self) -> int:
@@ -99,6 +114,14 @@ class MigrationRow:
     @property
     def finished_at(self) -> datetime | None:
         return self.migration.finished_at if self.migration else None
+
+    @property
+    def finished_ago(self) -> str:
+        """How long ago it finished: "just now" within the first minute, where "0 minutes ago"
+        would read oddly."""
+        if timezone.now() - self.finished_at < timedelta(minutes=1):
+            return "just now"
+        return f"{timesince(self.finished_at)} ago"
 
 
 def _count(queryset: QuerySet, team_field: str) -> Coalesce:
@@ -244,9 +267,12 @@ def migration_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
 
 
 def _start(request: HttpRequest, team: Team) -> HttpResponse:
-    """Queue the team's migration; refused while it is queued or running."""
+    """Queue the team's migration; refused while it is queued or running, and a first start
+    unless its box confirms that the legacy registry becomes read-only."""
     if not _with_legacy_registry(Team.objects.filter(pk=team.pk)).exists():
         raise Http404(f"Team {team.name} has no legacy Model Registry.")
+    if not request.POST.get("confirm") and not _has_started(team):
+        return _unconfirmed(request, _row_for(team))
     started = queue_migration(team, actor=request.user)
     row = _row_for(team)
     if started:
@@ -268,3 +294,26 @@ def _start(request: HttpRequest, team: Team) -> HttpResponse:
     else:
         messages.error(request, notice)
     return redirect("legacy:migration", org=team.organization.slug)
+
+
+def _has_started(team: Team) -> bool:
+    """Whether a migration made the legacy registry read-only already."""
+    return (
+        LegacyMigration.objects.filter(team=team)
+        .exclude(status=MigrationStatus.NOT_STARTED)
+        .exists()
+    )
+
+
+def _unconfirmed(request: HttpRequest, row: MigrationRow) -> HttpResponse:
+    """The row again, saying what the box is for; without htmx, on the team's page."""
+    team = row.team
+    confirm_error = (
+        f"Nothing started: tick the box to confirm that the legacy Model Registry of team "
+        f"{team.name} becomes read-only."
+    )
+    context = {"organization": team.organization, "row": row, "confirm_error": confirm_error}
+    if request.htmx:
+        return render(request, f"{TEMPLATE}#team-row", context, status=400)
+    context |= {"rows": [row], "focus": row, **_plan_context(plan_team(team))}
+    return render(request, TEMPLATE, context, status=400)

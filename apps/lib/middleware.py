@@ -54,7 +54,9 @@ class RejectNulCharacters:
         if _has_nul(request):
             if is_api_request(request):
                 return error_response(400, "invalid_text", MESSAGE)
-            return HttpResponseBadRequest(MESSAGE)
+            # Plain text, as it is: htmx's error handling (static/js/htmx-errors.js) shows it
+            # beside the action instead of swapping it in like a form's errors.
+            return HttpResponseBadRequest(MESSAGE, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import TeamRole
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
+from tests.factories import PASSWORD
 from tests.legacy.test_migration_view import make_legacy_registry
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -97,6 +98,15 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
 
     # Marks this page: a reload or a navigation would lose it.
     page.evaluate("window.notReloaded = true")
+    expect(page.get_by_role("columnheader", name="Action")).to_be_visible()
+    expect(row).to_contain_text("Copies the legacy registry into ml-mr-migrated, and makes it")
+    # Nothing starts until the box says the legacy registry becomes read-only.
+    row.get_by_role("button", name="Start migration").click()
+    beside_the_box = page.locator("#team-ml td.action").get_by_role("alert")
+    expect(beside_the_box).to_contain_text("Nothing started: tick the box to confirm")
+    assert not LegacyMigration.objects.filter(team=legacy).exists()
+    screenshot("unconfirmed")
+    row.get_by_label("Make the legacy registry of ml read-only").check()
     row.get_by_role("button", name="Start migration").click()
     expect(row).to_have_attribute("data-status", "queued")
     expect(row).to_contain_text("Waiting for a worker")
@@ -109,6 +119,9 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
     expect(row).to_have_attribute("data-status", "done", timeout=20_000)
     worker.stop()
     expect(row).to_contain_text("Done")
+    expect(row).to_contain_text("Finished just now")
+    expect(row).to_contain_text("all 2 registered models, with 4 versions, are in ml-mr-migrated")
+    expect(row).to_contain_text("nothing is copied twice")
     cells = row.locator("td.num")
     expect(cells).to_have_text(["2", "4", "4", "2", "4"])
     # The dry run opened before the start was reloaded when the migration finished.
@@ -122,3 +135,26 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
     expect(page.get_by_role("link", name="classifier")).to_be_visible()
     expect(page.get_by_role("link", name="detector")).to_be_visible()
     screenshot("registry")
+
+
+def test_without_javascript_a_first_start_is_confirmed_with_the_box(
+    browser, live_server, org_admin, legacy, screenshot
+):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    page = context.new_page()
+    page.goto("/login/")
+    page.get_by_label("Username").fill(org_admin.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/orgs/acme/legacy/migration/")
+    page.locator("#team-ml").get_by_role("button", name="Start migration").click()
+
+    # The team's page: its dry run, and the row saying why nothing started.
+    expect(page.get_by_role("heading", name="Migrating team ml")).to_be_visible()
+    expect(page.locator("#team-ml")).to_contain_text("Nothing started: tick the box to confirm")
+    assert not LegacyMigration.objects.filter(team=legacy).exists()
+    page.get_by_label("Make the legacy registry of ml read-only").check()
+    page.get_by_role("button", name="Start migration").click()
+    expect(page.get_by_role("status")).to_contain_text("Queued the migration of team ml")
+    assert LegacyMigration.objects.get(team=legacy).status == MigrationStatus.QUEUED
+    context.close()

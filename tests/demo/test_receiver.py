@@ -162,3 +162,4 @@ def test_it_is_off_without_debug_unless_asked_for():
     assert setting("DEMO_RECEIVER_ENABLED", production) is False
     assert setting("DEMO_RECEIVER_ENABLED", production | {"DEMO_RECEIVER_ENABLED": "true"})
     assert setting("DEMO_RECEIVER_ENABLED", {"DEBUG": "true"}) is True
+    assert setting("DEMO_RECEIVER_ENABLED", {"DEBUG": "false", "LOCAL": "true"}) is True

@@ -30,6 +30,8 @@ from tests.factories import (
 OVERVIEW = "/orgs/acme/legacy/migration/"
 TEAM = "/orgs/acme/legacy/migration/ml/"
 HTMX = {"HX-Request": "true"}
+# The box that confirms a first start, which makes the legacy registry read-only.
+CONFIRMED = {"confirm": "yes"}
 
 
 def make_legacy_registry(team: Team, actor: User, models: dict[str, int]) -> None:
@@ -93,7 +95,7 @@ def test_it_shows_team_admins_only_their_teams(client, organization, org_admin, 
 def test_it_lets_team_admins_start_their_teams_migration(client, legacy, team_admin):
     client.force_login(team_admin)
     assert client.get(TEAM).status_code == 200
-    assert client.post(TEAM).status_code == 302
+    assert client.post(TEAM, CONFIRMED).status_code == 302
     migration = LegacyMigration.objects.get(team=legacy)
     assert migration.status == MigrationStatus.QUEUED
     assert migration.started_by == team_admin
@@ -109,7 +111,7 @@ def test_it_refuses_team_members_naming_their_role(client, legacy, member, path)
 
 def test_it_refuses_a_team_member_who_posts(client, legacy, member):
     client.force_login(member)
-    response = client.post(TEAM)
+    response = client.post(TEAM, CONFIRMED)
     assert response.status_code == 403
     assert "needs the admin role in the team" in response.content.decode()
     assert not LegacyMigration.objects.filter(team=legacy).exists()
@@ -118,7 +120,7 @@ def test_it_refuses_a_team_member_who_posts(client, legacy, member):
 def test_it_hides_the_team_from_organization_viewers(client, legacy, viewer):
     client.force_login(viewer)
     assert client.get(TEAM).status_code == 404
-    assert client.post(TEAM).status_code == 404
+    assert client.post(TEAM, CONFIRMED).status_code == 404
     response = client.get(OVERVIEW)
     assert response.status_code == 403
     assert "you are a viewer" in response.content.decode()
@@ -128,7 +130,7 @@ def test_it_hides_the_team_from_organization_viewers(client, legacy, viewer):
 def test_it_hides_everything_from_outsiders(client, legacy, outsider, path):
     client.force_login(outsider)
     assert client.get(path).status_code == 404
-    assert client.post(TEAM).status_code == 404
+    assert client.post(TEAM, CONFIRMED).status_code == 404
 
 
 @pytest.mark.parametrize("path", [OVERVIEW, TEAM])
@@ -136,7 +138,7 @@ def test_it_sends_anonymous_visitors_to_login(client, legacy, path):
     response = client.get(path)
     assert response.status_code == 302
     assert response["Location"] == f"/login/?next={path}"
-    assert client.post(TEAM).status_code == 302
+    assert client.post(TEAM, CONFIRMED).status_code == 302
     assert not LegacyMigration.objects.exists()
 
 
@@ -151,7 +153,7 @@ def test_it_has_no_page_for_a_team_without_a_legacy_registry(client, organizatio
     organization.create_team("Empty")
     client.force_login(org_admin)
     assert client.get("/orgs/acme/legacy/migration/empty/").status_code == 404
-    assert client.post("/orgs/acme/legacy/migration/empty/").status_code == 404
+    assert client.post("/orgs/acme/legacy/migration/empty/", CONFIRMED).status_code == 404
     assert not LegacyMigration.objects.exists()
 
 
@@ -250,7 +252,7 @@ def test_starting_queues_the_migration_and_enqueues_one_task_after_commit(
 ):
     client.force_login(org_admin)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post(TEAM)
+        response = client.post(TEAM, CONFIRMED)
         assert status_of(legacy) == MigrationStatus.QUEUED
         assert not DBTaskResult.objects.exists()
     assert response.status_code == 302
@@ -267,7 +269,7 @@ def test_starting_queues_the_migration_and_enqueues_one_task_after_commit(
 
 def test_starting_makes_the_legacy_registry_read_only(client, legacy, org_admin, member):
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     with pytest.raises(Exception, match="read-only"):
         services.register_model(actor=member, team=legacy, name="late")
 
@@ -277,7 +279,7 @@ def test_starting_with_htmx_answers_the_polling_row(
 ):
     client.force_login(org_admin)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(TEAM, headers=HTMX)
+        response = client.post(TEAM, CONFIRMED, headers=HTMX)
     row = response.content.decode()
     assert response.status_code == 200
     assert row.lstrip().startswith('<tr id="team-ml" data-status="queued"')
@@ -293,8 +295,8 @@ def test_starting_twice_is_refused(
     LegacyMigration.objects.create(team=legacy, status=status, heartbeat_at=timezone.now())
     client.force_login(org_admin)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = client.post(TEAM, follow=True)
-        fragment = client.post(TEAM, headers=HTMX).content.decode()
+        response = client.post(TEAM, CONFIRMED, follow=True)
+        fragment = client.post(TEAM, CONFIRMED, headers=HTMX).content.decode()
     assert callbacks == []
     assert not DBTaskResult.objects.exists()
     assert status_of(legacy) == status
@@ -314,11 +316,64 @@ def test_a_finished_migration_may_be_started_again(
     page = client.get(OVERVIEW).content.decode()
     assert ("Run again" if status == MigrationStatus.DONE else "Try again") in page
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(TEAM)
+        client.post(TEAM, CONFIRMED)
     migration = LegacyMigration.objects.get(team=legacy)
     assert migration.status == MigrationStatus.QUEUED
     assert migration.error == ""
     assert DBTaskResult.objects.count() == 1
+
+
+def test_a_first_start_says_what_happens_and_waits_for_the_box(client, legacy, org_admin):
+    client.force_login(org_admin)
+    page = client.get(OVERVIEW).content.decode()
+    assert '<th scope="col" rowspan="2">Action</th>' in page
+    assert (
+        "Copies the legacy registry into ml-mr-migrated, and makes it read-only: nobody can "
+        "register, tag or alias its models there any more."
+    ) in page
+    assert 'name="confirm"' in page and "Make the legacy registry of ml read-only" in page
+
+    notice = (
+        "Nothing started: tick the box to confirm that the legacy Model Registry of team ml "
+        "becomes read-only."
+    )
+    response = client.post(TEAM)  # without JavaScript: the team's page, its dry run and why
+    assert response.status_code == 400
+    assert notice in response.content.decode()
+    assert "Dry run: what migrating ml will create" in response.content.decode()
+    fragment = client.post(TEAM, headers=HTMX)  # with htmx: the row, in place
+    assert fragment.status_code == 400
+    assert (
+        fragment.content.decode().lstrip().startswith('<tr id="team-ml" data-status="not_started"')
+    )
+    assert notice in fragment.content.decode()
+    assert not LegacyMigration.objects.exists()
+    services.register_model(actor=org_admin, team=legacy, name="still-writable")
+
+
+@pytest.mark.parametrize("status", [MigrationStatus.DONE, MigrationStatus.FAILED])
+def test_a_later_run_needs_no_box_the_registry_is_read_only_already(
+    client, legacy, org_admin, status
+):
+    LegacyMigration.objects.create(team=legacy, status=status, finished_at=timezone.now())
+    client.force_login(org_admin)
+    assert 'name="confirm"' not in client.get(OVERVIEW).content.decode()
+    assert client.post(TEAM).status_code == 302
+    assert status_of(legacy) == MigrationStatus.QUEUED
+
+
+@pytest.mark.parametrize(
+    ("ago", "shown"), [(timedelta(seconds=5), ">just now<"), (timedelta(minutes=3), ">3")]
+)
+def test_a_finished_row_says_when_and_what_it_did(client, legacy, org_admin, ago, shown):
+    LegacyMigration.objects.create(
+        team=legacy, status=MigrationStatus.DONE, finished_at=timezone.now() - ago
+    )
+    client.force_login(org_admin)
+    row = client.get(TEAM, headers=HTMX).content.decode()
+    assert shown in row and "0\xa0minutes" not in row
+    assert "are in ml-mr-migrated. The legacy registry is read-only." in row
+    assert "nothing is copied twice" in row
 
 
 def test_a_running_row_shows_its_progress(client, legacy, org_admin):
@@ -345,7 +400,7 @@ def test_a_running_row_shows_its_progress(client, legacy, org_admin):
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_migrates_and_the_row_shows_done(client, legacy, org_admin, run_worker):
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     assert status_of(legacy) == MigrationStatus.QUEUED
     run_worker()
     migration = LegacyMigration.objects.select_related("registry").get(team=legacy)
@@ -379,7 +434,7 @@ def test_a_failure_shows_failed_with_the_reason(
 ):
     make_registry(organization, org_admin, "ml-mr-migrated")
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     run_worker()
     assert status_of(legacy) == MigrationStatus.FAILED
     row = client.get(TEAM, headers=HTMX).content.decode()
@@ -403,7 +458,7 @@ def test_an_error_in_every_attempt_leaves_the_row_failed_with_the_reason(
 
     monkeypatch.setattr("apps.legacy.tasks.migrate_team", broken)
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     run_worker()
     task = DBTaskResult.objects.get()
     assert (task.status, len(task.worker_ids)) == ("FAILED", 3)
@@ -433,7 +488,7 @@ def test_between_attempts_the_row_says_why_the_last_stopped_and_when_the_next_ru
 
     monkeypatch.setattr("apps.legacy.tasks.migrate_team", broken_once)
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     run_worker()
 
     migration = LegacyMigration.objects.get(team=legacy)
@@ -458,7 +513,7 @@ def test_a_team_with_nothing_left_to_move_does_not_stay_queued(
     client, legacy, org_admin, run_worker
 ):
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     legacy.legacy_models.all().delete()  # by staff, between the start and the worker
     run_worker()
     assert status_of(legacy) == MigrationStatus.DONE
@@ -489,7 +544,7 @@ def test_a_running_migration_whose_heartbeat_stopped_reads_interrupted_and_resum
     assert json.loads(response["HX-Trigger"]) == {"migration-finished-ml": {}}
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(TEAM, follow=True)
+        response = client.post(TEAM, CONFIRMED, follow=True)
     assert "Queued the migration of team ml" in response.content.decode()
     assert status_of(legacy) == MigrationStatus.QUEUED
     assert DBTaskResult.objects.count() == 1
@@ -500,7 +555,7 @@ def test_an_interrupted_migration_started_again_resumes_where_it_stopped(
     client, legacy, org_admin, run_worker
 ):
     client.force_login(org_admin)
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     run_worker()
     # As a killed run leaves it: one model moved back to not migrated, the row running, silent.
     legacy.legacy_models.filter(name="detector").update(migrated_to=None, migrated_at=None)
@@ -509,7 +564,7 @@ def test_an_interrupted_migration_started_again_resumes_where_it_stopped(
         status=MigrationStatus.RUNNING, models_done=1, heartbeat_at=None
     )
     assert 'data-status="interrupted"' in client.get(TEAM, headers=HTMX).content.decode()
-    client.post(TEAM)
+    client.post(TEAM, CONFIRMED)
     run_worker()
     migration = LegacyMigration.objects.get(team=legacy)
     assert (migration.status, migration.models_done) == (MigrationStatus.DONE, 2)

@@ -113,3 +113,25 @@ def test_conn_max_age_is_for_when_the_pool_is_off():
         {"DATABASE_URL": POSTGRES, "CONN_MAX_AGE": "60", "DATABASE_POOL": "false"}
     )
     assert database["CONN_MAX_AGE"] == 60 and "pool" not in database["OPTIONS"]
+
+
+def test_the_local_demo_runs_with_debug_off_and_its_own_switch():
+    """`make run`: the product's pages, yet the laptop's key, hosts, cookies and static files."""
+    local = {"DEBUG": "false", "LOCAL": "true"}
+    assert setting("DEBUG", local) is False
+    assert setting("SECRET_KEY", local) == "insecure-local-development-key"
+    assert setting("ALLOWED_HOSTS", local) == ["127.0.0.1", "localhost"]
+    assert setting("SESSION_COOKIE_SECURE", local) is False
+    assert setting("CSRF_COOKIE_SECURE", local) is False
+    storage = setting("STORAGES['staticfiles']['BACKEND']", local)
+    assert storage == "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+
+def test_production_stays_strict_without_the_local_switch():
+    refused = run(["manage.py", "check"], {"DEBUG": "false"})
+    assert refused.returncode != 0
+    assert "SECRET_KEY is required unless LOCAL or DEBUG is on" in refused.stderr
+    production = {"DEBUG": "false", "SECRET_KEY": "x" * 50}
+    assert setting("ALLOWED_HOSTS", production) == []
+    assert setting("SESSION_COOKIE_SECURE", production) is True
+    assert "whitenoise.middleware.WhiteNoiseMiddleware" in setting("MIDDLEWARE", production)
