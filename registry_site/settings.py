@@ -90,7 +90,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "apps.lib.security.SecurityHeaders",
     "apps.lib.middleware.RejectNulCharacters",
-    # Before LoginRequiredMiddleware: its process_view reads the user first, answering 503 when
+    # Before SignInRequired: its process_view reads the user first, answering 503 when
     # the database does not answer, as it does for views.
     "apps.lib.middleware.DatabaseOutage",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Every page needs a signed-in user unless its view says @login_not_required.
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "apps.lib.middleware.SignInRequired",
     "apps.legacy.middleware.RegistryUISwitch",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,16 +1,21 @@
 """Request-wide rules: text no database can store is refused with a clear 400 before any view
-sees it; a database that does not answer is a 503 to retry, not a server error."""
+sees it; a database that does not answer is a 503 to retry, not a server error; an in-place
+action of someone signed out leads the whole page to the sign-in form."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.contrib.auth.views import redirect_to_login
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.log import log_response
+from django_htmx.http import HttpResponseClientRedirect
 
 from apps.lib.api import error_response
 
@@ -102,3 +107,18 @@ class DatabaseOutage(MiddlewareMixin):
             level="warning",
         )
         return response
+
+
+class SignInRequired(LoginRequiredMiddleware):
+    """Every page needs a signed-in user unless its view says @login_not_required. An in-place
+    (htmx) request of someone whose session ended would follow the redirect and swap the sign-in
+    form into a fragment: it is told to load the sign-in page whole instead, which returns to the
+    page the action was on."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+        if request.headers.get("HX-Request") != "true":
+            return super().handle_no_permission(request, view_func)
+        current = urlsplit(request.headers.get("HX-Current-URL", ""))
+        back = current._replace(scheme="", netloc="").geturl() or request.get_full_path()
+        login = redirect_to_login(back, self.get_login_url(view_func))
+        return HttpResponseClientRedirect(login["Location"])

@@ -33,6 +33,22 @@ def test_the_home_page_sends_anonymous_users_to_login(client, db):
     assert response["Location"] == "/login/?next=/"
 
 
+def test_an_in_place_action_after_the_session_ended_loads_the_sign_in_page_whole(client, db):
+    """Not the sign-in form swapped into a fragment: htmx loads the page, and signing in
+    returns to the page the action was on."""
+    page = "/orgs/acme/registry/model/classifier/v0/"
+    response = client.post(
+        f"{page}aliases/",
+        {"name": "production"},
+        headers={"HX-Request": "true", "HX-Current-URL": f"http://testserver{page}?tab=aliases"},
+    )
+    assert response.status_code == 200 and response.content == b""
+    assert (
+        response["HX-Redirect"]
+        == "/login/?next=/orgs/acme/registry/model/classifier/v0/%3Ftab%3Daliases"
+    )
+
+
 def test_the_home_page_explains_when_the_user_has_no_organization(client, db):
     client.force_login(make_user("lonely"))
     response = client.get("/")

@@ -73,6 +73,22 @@ def test_an_invalid_alias_keeps_what_was_typed(page, sign_in, member, classifier
     expect(page.get_by_placeholder("Add or move an alias here")).to_have_value("team/staging")
 
 
+def test_an_in_place_action_after_signing_out_leads_to_sign_in_and_back(
+    page, sign_in, member, classifier
+):
+    sign_in(member)
+    page.goto(VERSION)
+    page.context.clear_cookies(name="sessionid")  # it ended, by expiry or in another tab
+    page.get_by_placeholder("Add or move an alias here").fill("staging")
+    page.get_by_role("button", name="Set alias").click()
+    page.wait_for_url("**/login/?next=**")
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    page.get_by_label("Username").fill(member.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"**{VERSION}")
+
+
 def test_tagging_a_collection_deleted_meanwhile_says_so_in_place(
     page, sign_in, org_admin, classifier, screenshot
 ):
