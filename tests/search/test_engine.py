@@ -80,9 +80,7 @@ def test_exact_names_come_first_then_prefixes(catalogue, org_admin, organization
     assert names(org_admin, organization, "old", "collection") == ["resnet-old"]
 
 
-def test_versions_come_by_their_collections_name_then_newest_first(
-    catalogue, member, organization
-):
+def test_versions_come_by_their_collections_name_then_newest_first(catalogue, member, organization):
     # Exact collection name, then a name starting with the word, newest first in each.
     assert names(member, organization, "resnet", "version") == [
         "resnet:v1", "resnet:v0", "resnet-old:v0"
