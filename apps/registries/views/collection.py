@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.accounts.policy import Action, check, effective_role, role_allows
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
 from apps.registries.lookups import collection_for, link_for
@@ -24,7 +24,6 @@ from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
     collection_url,
     history_page,
-    next_page_query,
 )
 
 LINKS_PER_PAGE = 50
@@ -52,6 +51,7 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
         descending=descending,
         cursor=request.GET.get("cursor"),
         size=LINKS_PER_PAGE,
+        count=True,
     )
 
 
@@ -160,7 +160,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "registry": registry,
         "collection": collection,
         "links": links,
-        "next_query": next_page_query(request, page.next_cursor),
+        "pager": pager(request, page),
         "sort": sort,
         "show_metrics": show_metrics,
         "metric_names": metric_names,
@@ -203,7 +203,7 @@ def collection_history(request: HttpRequest, org: str, registry: str, collection
         "registry": target.registry,
         "collection": target,
         "events": page.items,
-        "next_cursor": page.next_cursor,
+        "pager": pager(request, page),
     }
     return render(request, "registries/collection_history.html", context)
 
