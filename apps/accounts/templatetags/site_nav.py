@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
+from apps.accounts.models import Organization
 from apps.accounts.policy import Action, can, may_migrate_some_team
 
 register = template.Library()
@@ -14,13 +15,15 @@ register = template.Library()
 
 @register.inclusion_tag("includes/site_nav.html", takes_context=True)
 def site_nav(context: template.Context) -> dict:
-    """Links for the signed-in user, each shown only if the policy lets them use it. Those of an
-    organization need the page's organization; without one only the API reference and, for
-    staff, Django's admin remain."""
+    """Links for the signed-in user, each shown only if the policy lets them use it: those of the
+    page's organization, or else of the user's first; for a user in none, only the API reference
+    and, for staff, Django's admin."""
     request = context.get("request")  # absent from pages rendered without a request (503)
     if request is None or not request.user.is_authenticated:
         return {}
-    user, organization = request.user, context.get("organization")
+    user = request.user
+    # Pages outside an organization (the API reference) lead to the user's first, as home does.
+    organization = context.get("organization") or Organization.objects.for_user(user).first()
     # (label, address, the views of its section: a namespace, or namespace:name)
     links = []
     if organization is not None and can(user, Action.VIEW_ORGANIZATION, organization):
