@@ -163,3 +163,17 @@ def test_the_finish_of_version_and_compare_pages(page, sign_in, member, classifi
     assert chart.bounding_box()["width"] >= 600  # its 12px labels stay 10px or more
     assert fits(page)
     screenshot("compare-phone")
+
+
+def test_the_compare_table_says_its_order(page, sign_in, member, classifier):
+    sign_in(member)
+    page.goto("/orgs/acme/registry/model/classifier/compare/?v=0&v=1")
+    metric = page.get_by_role("columnheader", name="Metric")
+    expect(metric).to_have_attribute("aria-sort", "ascending")
+    page.get_by_role("link", name="v1", exact=True).click()
+    v1 = page.locator("th", has=page.get_by_role("link", name="v1", exact=True))
+    expect(v1).to_have_attribute("aria-sort", "descending")
+    expect(v1).to_contain_text("▼")
+    expect(page.get_by_role("columnheader", name="Metric")).not_to_have_attribute(
+        "aria-sort", "ascending"
+    )
