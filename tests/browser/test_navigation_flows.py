@@ -149,6 +149,13 @@ def test_the_finish_of_version_and_compare_pages(page, sign_in, member, classifi
     assert cell.evaluate("e => getComputedStyle(e).borderTopStyle") == "solid"
     quote = page.locator(".markdown blockquote")
     assert quote.evaluate("e => getComputedStyle(e).borderLeftStyle") == "solid"
+    page.goto("/orgs/acme/registry/model/classifier/v1/")
+    compare = page.get_by_role("link", name="Compare with the previous version, v0")
+    gap = compare.evaluate(
+        "e => e.getBoundingClientRect().top"
+        " - e.parentElement.previousElementSibling.getBoundingClientRect().bottom"
+    )
+    assert gap >= 12  # the button no longer touches the card above it
     page.goto("/orgs/acme/registry/model/classifier/v1/usage/")
     page.get_by_role("button", name="Copy the shell command").click()
     copied = page.evaluate("navigator.clipboard.readText()")
