@@ -59,7 +59,10 @@ def test_starring_both_core_registries_keeps_them_in_the_core_section(
 ):
     sign_in(member)
     page.get_by_role("button", name="Star Models").click()
+    # The list is swapped in place: the next click waits for the new one.
+    expect(page.get_by_role("button", name="Unstar Models")).to_be_visible()
     page.get_by_role("button", name="Star Datasets").click()
+    expect(page.get_by_role("button", name="Unstar Datasets")).to_be_visible()
     core = page.locator("section", has=page.get_by_role("heading", name="Core registries"))
     expect(core).to_contain_text("Datasets and Models are starred: listed under Starred above.")
     expect(core).not_to_contain_text("None.")
