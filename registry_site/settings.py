@@ -294,8 +294,12 @@ FAILURE_WINDOW = timedelta(seconds=int(os.environ.get("FAILURE_WINDOW_SECONDS", 
 # throttle.
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
-# Automations. The address pages are reached at, for the links a webhook or Slack message carries.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# Automations. The address pages are reached at, for the links a webhook or Slack message carries
+# (and the addresses seed_demo prints): by default where `make run`/`make serve` listen, HOST and
+# PORT.
+SITE_URL = os.environ.get("SITE_URL") or (
+    f"http://{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+)
 # Webhooks to private, loopback and link-local addresses are refused unless this is on (the demo
 # receiver of `make run` and the tests need loopback).
 AUTOMATIONS_ALLOW_PRIVATE_TARGETS = env_bool("AUTOMATIONS_ALLOW_PRIVATE_TARGETS", False)

@@ -32,32 +32,33 @@ def filtered(path: str, data: dict, order: str) -> str:
     return f"{path}?{urlencode({'filter': json.dumps(data), 'order': order, 'limit': 2})}"
 
 
-# (path, queries) for pages, read by an organization admin (who sees every page).
+# (path, queries) for pages, read by an organization admin (who sees every page). A paged list
+# also counts its rows, in one COUNT query, for the pager's "Showing 41-60 of 1,234".
 PAGES = [
     ("/orgs/acme/registry/", 10),
-    (f"{REG}/", 7),
+    (f"{REG}/", 8),
     (f"{REG}/settings/", 10),
-    (f"{COL}/", 8),
-    (f"{COL}/history/", 5),
+    (f"{COL}/", 9),
+    (f"{COL}/history/", 6),
     # Versions other than the baseline (production, on v0): it is read on its own.
     (f"{COL}/compare/?v=1&v=2", 10),
     (f"{COL}/v0/", 8),
     (f"{COL}/v0/metadata/", 7),
-    (f"{COL}/v0/files/", 8),
+    (f"{COL}/v0/files/", 9),
     (f"{COL}/v0/usage/", 9),
     (f"{COL}/v0/lineage/", 17),
-    (f"{COL}/v0/history/", 8),
-    ("/orgs/acme/projects/ml/mnist/", 8),
+    (f"{COL}/v0/history/", 9),
+    ("/orgs/acme/projects/ml/mnist/", 9),
     (f"/orgs/acme/projects/ml/mnist/runs/{RUN_ID}/", 8),
-    ("/orgs/acme/audit/", 6),
-    ("/orgs/acme/audit/?actor=maria&collection=classifier&action=link.create", 6),
-    ("/orgs/acme/projects/ml/mnist/?artifact=model", 8),
+    ("/orgs/acme/audit/", 7),
+    ("/orgs/acme/audit/?actor=maria&collection=classifier&action=link.create", 7),
+    ("/orgs/acme/projects/ml/mnist/?artifact=model", 9),
     # Linked by a different person each time.
-    ("/orgs/acme/registry/dataset/inputs/history/", 5),
+    ("/orgs/acme/registry/dataset/inputs/history/", 6),
     # Each kind's page of hits, more than a page of them: registries, collections, versions
     # (each kind first reads the ids of the registries the user sees, for the planner).
     ("/orgs/acme/search/?q=c", 11),
-    ("/orgs/acme/search/?q=tag:a+OR+classifier&kind=version", 8),
+    ("/orgs/acme/search/?q=tag:a+OR+classifier&kind=version", 9),
 ]
 # (path, queries) for the API, read with a member's token: the token, what the path names
 # (with the policy's organization role), and the rows themselves.

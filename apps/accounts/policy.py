@@ -402,6 +402,20 @@ def visible_teams(user: Any, organization: Organization) -> QuerySet[Team]:
     return teams.filter(memberships__user=user)
 
 
+def may_migrate_some_team(user: Any, organization: Organization) -> bool:
+    """Whether the user may migrate at least one team's legacy registry (MIGRATE_LEGACY): an
+    organization admin, or an admin of one of its teams. The migration page's door."""
+    role = organization_role(user, organization.pk)
+    if role is None:
+        return False
+    return (
+        role == OrganizationRole.ADMIN
+        or TeamMembership.objects.filter(
+            user=user, team__organization=organization, role=TeamRole.ADMIN
+        ).exists()
+    )
+
+
 def _check_registry(user: Any, action: Action, target: Any) -> None:
     registry = registry_of(target)
     # Reads touch no protected alias: the baseline may settle them before any grant is read.

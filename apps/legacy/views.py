@@ -37,7 +37,7 @@ from apps.legacy.models import (
     LegacyRegisteredModel,
     MigrationStatus,
 )
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.lib.validators import LEGACY_REGISTRY_SLUG
 from apps.registries.forms import AliasForm, DescriptionForm, TagForm
 from apps.registries.lookups import organization_for
@@ -78,15 +78,6 @@ def model_for(request: HttpRequest, org: str, team: str, name: str) -> LegacyReg
 def migration_of(team: Team) -> LegacyMigration | None:
     """The team's migration row, loaded with the team; None before anyone started one."""
     return getattr(team, "legacy_migration", None)
-
-
-def page_query(request: HttpRequest, param: str, cursor: str | None) -> str | None:
-    """This page's query string with `param` set to the next cursor; None on the last page."""
-    if not cursor:
-        return None
-    params = request.GET.copy()
-    params[param] = cursor
-    return params.urlencode()
 
 
 @dataclass
@@ -156,6 +147,7 @@ def legacy_home(request: HttpRequest, org: str) -> HttpResponse:
         descending=False,
         cursor=request.GET.get("cursor"),
         size=MODELS_PER_PAGE,
+        count=True,
     )
     for model in page.items:
         model.status = status_of(model, migration_of(model.team))
@@ -163,7 +155,7 @@ def legacy_home(request: HttpRequest, org: str) -> HttpResponse:
         "organization": organization,
         "teams": teams,
         "models": page.items,
-        "next_query": page_query(request, "cursor", page.next_cursor),
+        "pager": pager(request, page),
         "can_migrate": _may_migrate_any(request, teams),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
     }
@@ -234,6 +226,7 @@ def legacy_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
         descending=False,
         cursor=request.GET.get("cursor"),
         size=MODELS_PER_PAGE,
+        count=True,
     )
     for model in page.items:
         model.status = status_of(model, migration)
@@ -242,7 +235,7 @@ def legacy_team(request: HttpRequest, org: str, team: str) -> HttpResponse:
         "team": found,
         "migration": migration,
         "models": page.items,
-        "next_query": page_query(request, "cursor", page.next_cursor),
+        "pager": pager(request, page),
         "protected": list(found.legacy_protected.values_list("name", flat=True)),
         "admins": [
             admin.user
@@ -289,6 +282,7 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         descending=False,
         cursor=request.GET.get("cursor"),
         size=VERSIONS_PER_PAGE,
+        count=True,
     )  # fmt: skip
     for linked in versions.items:
         names = sorted(alias.name for alias in linked.aliases.all())
@@ -299,6 +293,7 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         descending=True,
         cursor=request.GET.get("history"),
         size=EVENTS_PER_PAGE,
+        count=True,
     )
     for event in history.items:
         describe_event(event)
@@ -309,9 +304,9 @@ def legacy_model(request: HttpRequest, org: str, team: str, model: str) -> HttpR
         "status": status_of(found, migration_of(found.team)),
         "tags": [tag.name for tag in found.tags.all()],
         "versions": versions.items,
-        "next_versions": page_query(request, "cursor", versions.next_cursor),
+        "versions_pager": pager(request, versions),
         "events": history.items,
-        "next_history": page_query(request, "history", history.next_cursor),
+        "history_pager": pager(request, history, param="history"),
         "can_edit": _writable(request, found.team),
         "registry_ui": settings.ENABLE_REGISTRY_UI,
     }

@@ -15,7 +15,7 @@ from apps.artifacts.lookups import project_for
 from apps.artifacts.models import ArtifactVersion
 from apps.audit.models import AuditEvent
 from apps.lib.csv_export import csv_response
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.lineage.forms import AuditFilterForm
 from apps.lineage.models import Run
 from apps.lineage.panel import lineage_context
@@ -91,6 +91,7 @@ def project_detail(request: HttpRequest, org: str, team: str, project: str):
         descending=True,
         cursor=request.GET.get("cursor"),
         size=VERSIONS_PER_PAGE,
+        count=True,
     )
     links: dict[int, list[Link]] = {}
     for link in (
@@ -109,7 +110,7 @@ def project_detail(request: HttpRequest, org: str, team: str, project: str):
         "artifacts": found_project.artifacts.order_by("name"),
         "artifact": artifact,
         "versions": [(version, links.get(version.pk, [])) for version in page.items],
-        "next_cursor": page.next_cursor,
+        "pager": pager(request, page),
         "runs": found_project.runs.select_related("created_by")[:20],
     }
     return render(request, "lineage/project_detail.html", context)
@@ -127,7 +128,7 @@ def audit_log(request: HttpRequest, org: str):
         return _csv_response(events, organization.slug)
     page = keyset_page(
         events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
-        size=EVENTS_PER_PAGE,
+        size=EVENTS_PER_PAGE, count=True,
     )  # fmt: skip
     query = request.GET.copy()
     query.pop("cursor", None)
@@ -135,7 +136,7 @@ def audit_log(request: HttpRequest, org: str):
         "organization": organization,
         "form": form,
         "events": page.items,
-        "next_cursor": page.next_cursor,
+        "pager": pager(request, page),
         "filter_query": query.urlencode(),
     }
     return render(request, "lineage/audit_log.html", context)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils.http import urlencode
@@ -83,7 +84,7 @@ def metric_rows(
             value = link.version.metrics.get(name)
             cell = Cell(value=value, is_baseline=link.pk == baseline.pk)
             if value is not None and base is not None and not cell.is_baseline:
-                cell.delta = value - base
+                cell.delta = difference(value, base)
                 cell.relative = cell.delta / abs(base) if base else None
                 cell.change = _change(cell.delta, direction)
             cells.append(cell)
@@ -93,6 +94,19 @@ def metric_rows(
                 cell.is_best = cell.value is not None and cell.value == row.best
         rows.append(row)
     return rows
+
+
+def difference(value: float, base: float) -> float:
+    """`value - base` to as many decimal places as the finer of the two is written with, so
+    that 0.9 - 0.95 reads -0.05 and not the float's -0.050000000000000044."""
+    return round(value - base, max(_decimal_places(value), _decimal_places(base)))
+
+
+def _decimal_places(number: float) -> int:
+    """How many decimal places the shortest spelling of `number` has (repr's: 0.95 has 2,
+    1e-07 has 7, 1200.0 has 0)."""
+    exponent = Decimal(repr(number)).normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def _change(delta: float, direction: Direction) -> str:

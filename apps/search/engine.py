@@ -80,8 +80,10 @@ def search(
     kinds: tuple[str, ...] = KINDS,
     cursors: dict[str, str] | None = None,
     size: int = 20,
+    count: bool = False,
 ) -> Results:
-    """One page of each kind of result, best first, each row saying why it matched."""
+    """One page of each kind of result, best first, each row saying why it matched; with
+    `count`, each page has its kind's total (a COUNT query per kind)."""
     cursors = cursors or {}
     reasons = list(dict.fromkeys(positive_terms(node)))[:MAX_REASONS]
     # A condition every match meets (reached from the top through ANDs alone) is not asked
@@ -101,7 +103,9 @@ def search(
                 if term not in always
             }
         )
-        page = keyset_page(rows, field="rank", descending=True, cursor=cursors.get(kind), size=size)
+        page = keyset_page(
+            rows, field="rank", descending=True, cursor=cursors.get(kind), size=size, count=count
+        )
         page.items = [
             Hit(
                 kind,

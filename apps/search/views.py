@@ -15,6 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Organization
 from apps.lib.http import is_fragment_request
+from apps.lib.pagination import pager
 from apps.registries.lookups import organization_for
 from apps.search.engine import Hit, search
 from apps.search.forms import KIND_LABELS, SearchForm
@@ -26,12 +27,14 @@ PER_PAGE = 25  # when one kind is paged through
 
 @dataclass
 class Group:
-    """The hits of one kind, and the address of the next page of that kind (None on the last)."""
+    """The hits of one kind and where more are: paged through when the search is of this kind
+    alone (`pager`), else the address of the kind's own search (`more_url`, None if none)."""
 
     kind: str
     label: str
     hits: list[Hit]
     more_url: str | None
+    pager: dict | None = None
 
 
 @require_GET
@@ -67,11 +70,13 @@ def _results(request: HttpRequest, organization: Organization, form: SearchForm)
         kinds=kinds,
         cursors={kind: form.cleaned_data["cursor"]} if kind else {},
         size=PER_PAGE if kind else PER_KIND,
+        count=bool(kind),
     )
     url = reverse("search:search", kwargs={"org": organization.slug})
     return {
         "query": text,
         "kind": kind,
+        "search_url": url,
         "all_url": f"{url}?{urlencode({'q': text})}",
         "empty": results.empty,
         "groups": [
@@ -79,7 +84,8 @@ def _results(request: HttpRequest, organization: Organization, form: SearchForm)
                 kind=shown,
                 label=KIND_LABELS[shown],
                 hits=page.items,
-                more_url=_page_url(url, text, shown, page.next_cursor),
+                more_url=None if kind else _page_url(url, text, shown, page.next_cursor),
+                pager=pager(request, page) if kind else None,
             )
             for shown, page in results.pages.items()
             if page.items or kind  # a kind asked for shows even when nothing matches

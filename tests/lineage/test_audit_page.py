@@ -94,12 +94,12 @@ def test_pages_follow_the_keyset(client, org_admin, organization):
     client.force_login(org_admin)
     first = client.get(AUDIT)
     assert len(first.context["events"]) == views.EVENTS_PER_PAGE
-    rest = client.get(AUDIT, {"cursor": first.context["next_cursor"]})
+    rest = client.get(f"{AUDIT}?{first.context['pager']['next_query']}")
     seen = {e.pk for e in first.context["events"]} | {e.pk for e in rest.context["events"]}
     assert seen == set(
         AuditEvent.objects.filter(organization=organization).values_list("pk", flat=True)
     )
-    assert rest.context["next_cursor"] is None
+    assert rest.context["pager"]["next_query"] is None
 
 
 def test_the_csv_export_holds_every_filtered_row(client, history, org_admin):

@@ -148,7 +148,7 @@ def test_histories_are_paged(client, member, lineage):
     client.force_login(member)
     first = client.get(f"{COL}/v0/history/")
     assert first.content.decode().count('class="event ') == views.HISTORY_PER_PAGE
-    cursor = first.context["next_cursor"]
-    rest = client.get(f"{COL}/v0/history/", {"cursor": cursor}).content.decode()
+    rest = client.get(f"{COL}/v0/history/?{first.context['pager']['next_query']}")
+    rest = rest.content.decode()
     assert "Version linked" in rest  # the oldest entry comes last
     assert "t0</span>" in rest or "tag t0" in rest

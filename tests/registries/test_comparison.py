@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from apps.registries.comparison import default_direction, metric_rows, sort_rows
+from apps.registries.comparison import default_direction, difference, metric_rows, sort_rows
 from apps.registries.models import Direction
 from tests.factories import make_link, make_version
 
@@ -94,3 +94,19 @@ def test_rows_sort_by_name_or_by_a_versions_values_with_blanks_last(three):
         "loss", "accuracy", "epochs", "f1",
     ]  # fmt: skip
     assert sort_rows(rows, "v99", numbers) == sort_rows(rows, "name", numbers)
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "delta"),
+    [
+        (0.9, 0.95, -0.05),  # not the float's -0.050000000000000044
+        (0.8, 0.85, -0.05),
+        (0.123456, 0.1, 0.023456),
+        (3, 1, 2),
+        (1e-07, 3e-07, -2e-07),
+        (1200.0, 0.5, 1199.5),
+    ],
+)
+def test_differences_keep_the_places_of_their_values(value, base, delta):
+    assert difference(value, base) == delta
+    assert repr(difference(value, base)) == repr(delta)

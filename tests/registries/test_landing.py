@@ -104,14 +104,15 @@ def test_the_query_count_does_not_grow_with_registries(
     client, organization, org_admin, member, django_assert_num_queries
 ):
     """Intended to prevent an n+1 over registries, their types, counts and stars. The tenth
-    query counts the legacy registered models of the user's teams, for the legacy banner."""
+    query counts the legacy registered models of the user's teams, for the legacy banner; the
+    eleventh, the header's Migration check."""
     client.force_login(member)
     client.get(URL)  # warm the session and content types
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         client.get(URL)
     for n in range(10):
         make_registry(organization, org_admin, f"Extra {n}", artifact_types=["model", "eval"])
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert len(response.context["custom"]) == 10
 
@@ -170,3 +171,21 @@ def test_admins_find_the_audit_log_and_everyone_their_projects(
     assert b"/orgs/acme/audit/" not in page and b"/orgs/acme/projects/ml/mnist/" in page
     client.force_login(viewer)  # not in team ml
     assert b"/orgs/acme/projects/" not in client.get(URL).content
+
+
+def test_starred_core_registries_are_named_in_their_section_not_reported_missing(
+    client, member, models_registry, datasets_registry
+):
+    client.force_login(member)
+    for registry in (models_registry, datasets_registry):
+        client.post(star_url(registry.slug), {"starred": "true"})
+    response = client.get(URL)
+    assert [r.slug for r in response.context["starred"]] == ["dataset", "model"]
+    html = response.content.decode()
+    core = html[html.index('id="core-heading"') : html.index('id="custom-heading"')]
+    assert "None." not in core
+    assert "Datasets</a> and <a" in core and "are starred: listed under Starred above." in core
+    client.post(star_url("dataset"), {"starred": "false"})
+    html = client.get(URL).content.decode()
+    core = html[html.index('id="core-heading"') : html.index('id="custom-heading"')]
+    assert "Models</a> is starred: listed under Starred above." in core

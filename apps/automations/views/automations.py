@@ -35,10 +35,9 @@ from apps.automations.payloads import (
 )
 from apps.automations.views.shared import automation_for, automation_table
 from apps.lib.http import is_fragment_request
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.registries.lookups import collection_for, organization_for, registry_for
 from apps.registries.models import Collection, Registry
-from apps.registries.views.shared import next_page_query
 
 EXECUTIONS_PER_PAGE = 50
 # Where an automation watches: an organization, a registry (and its collections), a collection.
@@ -328,6 +327,7 @@ def automation_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         descending=True,
         cursor=filters.cleaned_data.get("cursor"),
         size=EXECUTIONS_PER_PAGE,
+        count=True,
     )
     context = {
         "organization": automation.organization,
@@ -335,7 +335,7 @@ def automation_detail(request: HttpRequest, org: str, pk: int) -> HttpResponse:
         "scope_url": scope_url(services.scope_of(automation)),
         "filters": filters,
         "executions": page.items,
-        "next_query": next_page_query(request, page.next_cursor),
+        "pager": pager(request, page),
     }
     template = "automations/automation_detail.html"
     if is_fragment_request(request):

@@ -17,8 +17,7 @@ from apps.artifacts.lookups import visible
 from apps.automations.forms import AutomationFilterForm
 from apps.automations.models import Automation, Execution
 from apps.automations.services import scope_of
-from apps.lib.pagination import keyset_page
-from apps.registries.views.shared import next_page_query
+from apps.lib.pagination import keyset_page, pager
 
 AUTOMATIONS_PER_PAGE = 50
 # Sorting by last triggered puts the never triggered last: a keyset cursor holds no null.
@@ -95,6 +94,7 @@ def automation_table(
         descending=descending,
         cursor=data.get("cursor"),
         size=AUTOMATIONS_PER_PAGE,
+        count=True,
     )
     rows = [
         AutomationRow(
@@ -109,5 +109,5 @@ def automation_table(
     return {
         "filters": filters,
         "rows": rows,
-        "next_query": next_page_query(request, page.next_cursor),
+        "pager": pager(request, page),
     }

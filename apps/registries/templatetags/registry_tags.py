@@ -46,6 +46,15 @@ def get(mapping: dict, key: str) -> object:
 
 
 @register.filter
+def sort_direction(sort: str, key: str) -> str:
+    """The aria-sort of the column that sorts by `key`, when `sort` (a key, "-" first for
+    descending) is the list's order: "ascending", "descending", or "" for another column."""
+    if sort == key:
+        return "ascending"
+    return "descending" if sort == f"-{key}" else ""
+
+
+@register.filter
 def flip_metric_sort(sort: str, metric: str) -> str:
     """Where a metric's column header sorts: highest first, then the other way round."""
     return f"metric:{metric}" if sort == f"-metric:{metric}" else f"-metric:{metric}"

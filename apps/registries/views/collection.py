@@ -16,7 +16,7 @@ from apps.accounts.policy import Action, check, effective_role, role_allows
 from apps.artifacts.models import source_version_path
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.registries import services
 from apps.registries.forms import ConfirmNameForm, DescriptionForm, MetricRangeForm, TagForm
 from apps.registries.lookups import collection_for, link_for
@@ -25,7 +25,6 @@ from apps.registries.templatetags.registry_tags import metric as metric_text
 from apps.registries.views.shared import (
     collection_url,
     history_page,
-    next_page_query,
 )
 
 LINKS_PER_PAGE = 50
@@ -53,6 +52,7 @@ def _links_page(request: HttpRequest, collection: Collection, metric_range: Metr
         descending=descending,
         cursor=request.GET.get("cursor"),
         size=LINKS_PER_PAGE,
+        count=True,
     )
 
 
@@ -166,7 +166,7 @@ def _collection_context(request: HttpRequest, collection: Collection) -> dict:
         "registry": registry,
         "collection": collection,
         "links": links,
-        "next_query": next_page_query(request, page.next_cursor),
+        "pager": pager(request, page),
         "sort": sort,
         "show_metrics": show_metrics,
         "metric_names": metric_names,
@@ -209,7 +209,7 @@ def collection_history(request: HttpRequest, org: str, registry: str, collection
         "registry": target.registry,
         "collection": target,
         "events": page.items,
-        "next_cursor": page.next_cursor,
+        "pager": pager(request, page),
     }
     return render(request, "registries/collection_history.html", context)
 

@@ -33,11 +33,16 @@ def _landing_context(request: HttpRequest, organization: Organization) -> dict:
     )
     for registry in registries:
         registry.is_starred = registry.pk in starred_ids
+    starred = [r for r in registries if r.is_starred]
     return {
         "organization": organization,
-        "starred": [r for r in registries if r.is_starred],
+        "starred": starred,
+        # The core and custom sections name the registries of their kind that moved up to
+        # Starred, so that starring both core registries never reads as if they were gone.
         "core": [r for r in registries if r.is_core and not r.is_starred],
+        "core_starred": [r for r in starred if r.is_core],
         "custom": [r for r in registries if not r.is_core and not r.is_starred],
+        "custom_starred": [r for r in starred if not r.is_core],
         "recent": Collection.objects.filter(registry__in=visible).recently_updated()[:8],
         "can_create_registry": can(request.user, Action.CREATE_REGISTRY, organization),
         "can_view_audit_log": can(request.user, Action.VIEW_AUDIT_LOG, organization),

@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.accounts.policy import Action, check, effective_role, role_allows
 from apps.artifacts.lookups import visible_projects
 from apps.lib.http import is_fragment_request
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.registries import services
 from apps.registries.forms import (
     CollectionFilterForm,
@@ -26,7 +26,7 @@ from apps.registries.forms import (
 )
 from apps.registries.lookups import registry_for
 from apps.registries.models import Registry
-from apps.registries.views.shared import collection_url, next_page_query
+from apps.registries.views.shared import collection_url
 
 COLLECTIONS_PER_PAGE = 50
 
@@ -61,6 +61,7 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
         descending=descending,
         cursor=data.get("cursor"),
         size=COLLECTIONS_PER_PAGE,
+        count=True,
     )
     organization = registry.organization
     return {
@@ -85,7 +86,7 @@ def _collections_context(request: HttpRequest, registry: Registry) -> dict:
             )
             for row in page.items
         ],
-        "next_query": next_page_query(request, page.next_cursor),
+        "pager": pager(request, page),
         "types": sorted(registry.collections.artifact_types()),
     }
 

@@ -9,15 +9,6 @@ from apps.lib.pagination import keyset_page
 from apps.registries.models import Collection
 
 
-def next_page_query(request: HttpRequest, cursor: str | None) -> str | None:
-    """This page's query string with the cursor of the next page, or None on the last page."""
-    if not cursor:
-        return None
-    params = request.GET.copy()
-    params["cursor"] = cursor
-    return params.urlencode()
-
-
 def collection_url(collection: Collection) -> str:
     registry = collection.registry
     return reverse(
@@ -37,5 +28,5 @@ def history_page(request: HttpRequest, events):
     """The page of audit events, newest first, that the request's cursor asks for."""
     return keyset_page(
         events, field="created_at", descending=True, cursor=request.GET.get("cursor"),
-        size=HISTORY_PER_PAGE,
+        size=HISTORY_PER_PAGE, count=True,
     )  # fmt: skip

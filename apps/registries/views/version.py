@@ -26,7 +26,7 @@ from apps.artifacts.downloads import blob_response, zip_response
 from apps.artifacts.storage import open_blob
 from apps.audit.models import AuditEvent
 from apps.lib.http import is_fragment_request
-from apps.lib.pagination import keyset_page
+from apps.lib.pagination import keyset_page, pager
 from apps.registries import services
 from apps.registries.forms import AliasForm, TagForm, add_service_error
 from apps.registries.lookups import link_for
@@ -75,9 +75,10 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
             descending=False,
             cursor=request.GET.get("cursor"),
             size=FILES_PER_PAGE,
+            count=True,
         )
         context["files"] = [_file_row(entry) for entry in page.items]
-        context["next_cursor"] = page.next_cursor
+        context["pager"] = pager(request, page)
         if context["can_download"] and (preview := request.GET.get("preview")):
             context["preview"] = _preview(link, preview)
     elif tab == "history":
@@ -86,7 +87,7 @@ def _version_context(request: HttpRequest, link: Link, tab: str) -> dict:
             version=link.version, registry__in=visible_registries(request.user, org)
         )
         page = history_page(request, events)
-        context["events"], context["next_cursor"] = page.items, page.next_cursor
+        context["events"], context["pager"] = page.items, pager(request, page)
     # The lineage and usage tabs are lineage's: its template tags read and draw them.
     return context
 
