@@ -42,8 +42,8 @@ def test_the_history_page_is_one_page_of_changes(client, member, downloaded):
     assert AuditAction.DOWNLOAD not in shown
     assert shown == actions(AuditEvent.objects.changes().filter(collection=downloaded.collection))
     # The downloads would have filled more than a page; the changes fit in one, so no pager.
-    assert response.context["next_cursor"] is None
-    assert b"Older entries" not in response.content
+    assert response.context["pager"]["next_query"] is None
+    assert b'rel="next"' not in response.content
     assert "staging moved from v0 to v1" in response.content.decode()
 
 
@@ -52,7 +52,7 @@ def test_the_version_history_tab_leaves_out_downloads(client, member, downloaded
     response = client.get(f"{COLLECTION}v1/history/")
     shown = actions(response.context["events"])
     assert AuditAction.DOWNLOAD not in shown and AuditAction.ALIAS_MOVE in shown
-    assert response.context["next_cursor"] is None
+    assert response.context["pager"]["next_query"] is None
 
 
 def test_changes_past_a_page_still_page(client, member, downloaded):
@@ -62,7 +62,7 @@ def test_changes_past_a_page_still_page(client, member, downloaded):
     client.force_login(member)
     first = client.get(f"{COLLECTION}history/")
     assert len(first.context["events"]) == HISTORY_PER_PAGE
-    rest = client.get(f"{COLLECTION}history/", {"cursor": first.context["next_cursor"]})
+    rest = client.get(f"{COLLECTION}history/?{first.context['pager']['next_query']}")
     shown = actions(first.context["events"]) + actions(rest.context["events"])
     assert AuditAction.DOWNLOAD not in shown
     assert (

@@ -19,9 +19,10 @@ def site_nav(context: template.Context) -> dict:
     page's organization, or else of the user's first; for a user in none, only the API reference
     and, for staff, Django's admin."""
     request = context.get("request")  # absent from pages rendered without a request (503)
-    if request is None or not request.user.is_authenticated:
+    # No user on a request refused before the middleware ran (a 400 for a disallowed host).
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
         return {}
-    user = request.user
     # Pages outside an organization (the API reference) lead to the user's first, as home does.
     organization = context.get("organization") or Organization.objects.for_user(user).first()
     # (label, address, the views of its section: a namespace, or namespace:name)
