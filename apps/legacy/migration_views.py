@@ -13,7 +13,7 @@ interruption, or to pick up what is left) change nothing that is not read-only a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,7 +23,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import trigger_client_event
@@ -115,13 +114,6 @@ class MigrationRow:
     def finished_at(self) -> datetime | None:
         return self.migration.finished_at if self.migration else None
 
-    @property
-    def finished_ago(self) -> str:
-        """How long ago it finished: "just now" within the first minute, where "0 minutes ago"
-        would read oddly."""
-        if timezone.now() - self.finished_at < timedelta(minutes=1):
-            return "just now"
-        return f"{timesince(self.finished_at)} ago"
 
 
 def _count(queryset: QuerySet, team_field: str) -> Coalesce:
