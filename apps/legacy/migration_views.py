@@ -115,7 +115,6 @@ class MigrationRow:
         return self.migration.finished_at if self.migration else None
 
 
-
 def _count(queryset: QuerySet, team_field: str) -> Coalesce:
     """How many of these rows belong to the outer team: a subquery each, since joining
     versions and aliases in one query would multiply them."""

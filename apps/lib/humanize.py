@@ -13,7 +13,7 @@ register = template.Library()
 
 @register.filter
 def ago(moment: datetime) -> str:
-    """"just now" within the first minute, where "0 minutes ago" reads oddly; else "3 hours
+    """ "just now" within the first minute, where "0 minutes ago" reads oddly; else "3 hours
     ago", to the largest unit or two."""
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
