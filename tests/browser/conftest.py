@@ -66,15 +66,35 @@ def screenshot(page, request):
     return save
 
 
-@pytest.fixture
-def sign_in(page):
+def _sign_in(page, user) -> None:
     from tests.factories import PASSWORD
 
-    def sign_in_as(user) -> None:
-        page.goto("/login/")
-        page.get_by_label("Username").fill(user.get_username())
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url("**/registry/")
+    page.goto("/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/registry/")
 
-    return sign_in_as
+
+@pytest.fixture
+def sign_in(page):
+    return lambda user: _sign_in(page, user)
+
+
+@pytest.fixture
+def signed_in_page(browser, live_server) -> Iterator:
+    """Call with a user and a browser context's options (JavaScript off, a phone's viewport):
+    a page of a context of its own, signed in as them."""
+    contexts = []
+
+    def open_as(user, **options):
+        context = browser.new_context(base_url=live_server.url, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        _sign_in(page, user)
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()

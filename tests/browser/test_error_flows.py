@@ -159,15 +159,8 @@ def test_testing_a_webhook_after_losing_the_team_says_so_beside_the_button(
     screenshot()
 
 
-def test_without_javascript_the_refusal_is_the_full_error_page(
-    browser, live_server, member, classifier, screenshot
-):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(member.get_username())
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+def test_without_javascript_the_refusal_is_the_full_error_page(signed_in_page, member, classifier):
+    page = signed_in_page(member, java_script_enabled=False)
     page.goto(VERSION)
     page.get_by_placeholder("Add or move an alias here").fill("production")
     response_of = page.expect_response(lambda response: response.request.method == "POST")
@@ -176,7 +169,6 @@ def test_without_javascript_the_refusal_is_the_full_error_page(
     assert info.value.status == 403
     expect(page.get_by_role("heading", name="You cannot do that here")).to_be_visible()
     expect(page.locator("main")).to_contain_text("protected alias")
-    context.close()
 
 
 # The product's own error pages, as `make run` now shows them too (DEBUG off).

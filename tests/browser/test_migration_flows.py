@@ -10,7 +10,6 @@ from playwright.sync_api import expect
 
 from apps.accounts.models import TeamRole
 from apps.legacy.models import LegacyMigration, LegacyProtectedAlias, MigrationStatus
-from tests.factories import PASSWORD
 from tests.legacy.test_migration_view import make_legacy_registry
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -138,14 +137,9 @@ def test_starting_a_migration_and_watching_it_finish_in_place(
 
 
 def test_without_javascript_a_first_start_is_confirmed_with_the_box(
-    browser, live_server, org_admin, legacy, screenshot
+    signed_in_page, org_admin, legacy
 ):
-    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
-    page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(org_admin.get_username())
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in_page(org_admin, java_script_enabled=False)
     page.goto("/orgs/acme/legacy/migration/")
     page.locator("#team-ml").get_by_role("button", name="Start migration").click()
 
@@ -157,4 +151,3 @@ def test_without_javascript_a_first_start_is_confirmed_with_the_box(
     page.get_by_role("button", name="Start migration").click()
     expect(page.get_by_role("status")).to_contain_text("Queued the migration of team ml")
     assert LegacyMigration.objects.get(team=legacy).status == MigrationStatus.QUEUED
-    context.close()

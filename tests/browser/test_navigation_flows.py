@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from apps.audit.models import AuditAction, AuditEvent
 from apps.lineage import views as lineage_views
 from apps.registries.services import update_collection_description
-from tests.factories import PASSWORD, make_link, make_version
+from tests.factories import make_link, make_version
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -82,20 +82,11 @@ def audit_events(organization, actor, n: int) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_the_audit_log_pages_forward_and_back(
-    browser, live_server, organization, org_admin, javascript, screenshot, request
-):
+def test_the_audit_log_pages_forward_and_back(signed_in_page, organization, org_admin, javascript):
     size = lineage_views.EVENTS_PER_PAGE
     audit_events(organization, org_admin, 2 * size + 3)
     total = AuditEvent.objects.filter(organization=organization).count()
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE, java_script_enabled=javascript
-    )
-    page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Username").fill(org_admin.get_username())
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page = signed_in_page(org_admin, viewport=PHONE, java_script_enabled=javascript)
     page.goto("/orgs/acme/audit/")
     pager = page.get_by_role("navigation", name="Pages of the audit log")
     expect(pager).to_contain_text(f"Showing 1{DASH}{size} of {total}")
@@ -114,7 +105,6 @@ def test_the_audit_log_pages_forward_and_back(
     since = page.get_by_label("Since").bounding_box()
     who = page.get_by_label("Who (username)").bounding_box()
     assert since["width"] >= 140 and since["height"] == pytest.approx(who["height"], abs=2)
-    context.close()
 
 
 def test_sorted_columns_say_their_direction(page, sign_in, member, classifier, screenshot):
