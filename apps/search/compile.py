@@ -286,6 +286,34 @@ def _version_tags(op: str, value: Any, apart: bool = False) -> Any:
     return shared | own
 
 
+def tagged_versions(node: Any) -> QuerySet | None:
+    """The source versions a matching link may point to, where the tree's tags narrow them
+    (None where they do not): a link matching `tag:x` points to a version tagged x, or has x
+    itself. Required of every link beside the tree's own condition, it lets PostgreSQL start
+    from the tags, whose number it can estimate, where the tree's OR of a version's tags and
+    the link's own would have it test every link in turn. A superset: the tree still decides."""
+    if isinstance(node, Term):
+        if node.field != "tag" or node.op in ("ne", "exists"):
+            return None
+        found = _text("name", node.op, node.value)
+        own = LinkTag.objects.filter(found).order_by().values("link__version_id")
+        return VersionTag.objects.filter(found).order_by().values("version_id").union(own, all=True)
+    if isinstance(node, And):
+        # Beside a condition on another field, which narrows the links as well, a common tag
+        # read first would cost more than it saves: the tags are then tested on what is left.
+        if any(isinstance(child, Term) and child.field != "tag" for child in node.nodes):
+            return None
+        return next(
+            (found for child in node.nodes if (found := tagged_versions(child)) is not None), None
+        )
+    if isinstance(node, Or):  # each part must narrow
+        parts = [tagged_versions(child) for child in node.nodes]
+        if not parts or any(part is None for part in parts):
+            return None
+        return parts[0].union(*parts[1:], all=True)
+    return None  # a NOT narrows nothing
+
+
 TERMS: dict[str, Callable[[Term], Q]] = {
     "registry": _registry_term,
     "collection": _collection_term,

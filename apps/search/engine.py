@@ -23,7 +23,7 @@ from apps.accounts.models import Organization
 from apps.accounts.policy import visible_registries
 from apps.lib.pagination import Page, keyset_page
 from apps.registries.models import Collection, Link
-from apps.search.compile import KINDS, condition, positive_terms, words
+from apps.search.compile import KINDS, condition, positive_terms, tagged_versions, words
 from apps.search.query import And, Term
 
 NAME_COLUMN = {"registry": "name", "collection": "name", "version": "collection__name"}
@@ -53,7 +53,10 @@ def visible(user: Any, organization: Organization, kind: str) -> QuerySet:
 
 def matching(user: Any, organization: Organization, node: Any, kind: str) -> QuerySet:
     """The rows of a kind the user may see that the query tree matches."""
-    return visible(user, organization, kind).filter(condition(node, kind))
+    rows = visible(user, organization, kind).filter(condition(node, kind))
+    if kind == "version" and (versions := tagged_versions(node)) is not None:
+        rows = rows.filter(version_id__in=versions)
+    return rows
 
 
 @dataclass

@@ -44,6 +44,11 @@ def names(user, organization, text, kind):
     [
         ("resnet", "collection", ["resnet", "resnet-old"]),
         ("tag:cnn", "version", ["resnet:v0"]),
+        ("tag:cnn OR tag:nowhere", "version", ["resnet:v0"]),
+        ("tag:nowhere OR tag:nothing", "version", []),
+        ("tag:cnn -tag:nowhere", "version", ["resnet:v0"]),
+        ("tag:cnn alias:production", "version", []),
+        ("tag:cnn OR alias:production", "version", ["resnet:v0", "resnet:v1"]),
         ("alias:production", "version", ["resnet:v1"]),
         ("alias:production", "collection", ["resnet"]),
         ("resnet OR bert", "collection", ["bert", "resnet", "resnet-old"]),
