@@ -7,7 +7,6 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from apps.accounts.models import Organization
 from apps.accounts.policy import Action, can, may_migrate_some_team
 
 register = template.Library()
@@ -24,7 +23,7 @@ def site_nav(context: template.Context) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     # Pages outside an organization (the API reference) lead to the user's first, as home does.
-    organization = context.get("organization") or Organization.objects.for_user(user).first()
+    organization = context.get("organization") or context.get("home_organization") or None
     # (label, address, the views of its section: a namespace, or namespace:name)
     links = []
     if organization is not None and can(user, Action.VIEW_ORGANIZATION, organization):

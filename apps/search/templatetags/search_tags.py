@@ -6,8 +6,6 @@ from django import template
 from django.conf import settings
 from django.urls import reverse
 
-from apps.accounts.models import Organization
-
 register = template.Library()
 
 
@@ -18,7 +16,7 @@ def search_box(context: template.Context) -> dict:
     user = context.get("user")  # absent from pages rendered without a request (503)
     if user is None or not user.is_authenticated or not settings.ENABLE_REGISTRY_UI:
         return {}
-    organization = context.get("organization") or Organization.objects.for_user(user).first()
+    organization = context.get("organization") or context.get("home_organization") or None
     if organization is None:
         return {}
     form = context.get("search_form")  # set by the search page, which shows the results itself
