@@ -14,10 +14,15 @@ import io
 import itertools
 import signal
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 
 import boto3
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.test.testcases import QuietWSGIRequestHandler
 from moto.server import ThreadedMotoServer
 
@@ -36,16 +41,21 @@ def live_server_without_nagle() -> Iterator[None]:
         yield
 
 
+def storages_in(folder: Path) -> dict:
+    """The STORAGES setting with blobs kept in a local folder."""
+    return {
+        **django_settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder, "allow_overwrite": True},
+        },
+    }
+
+
 @pytest.fixture(autouse=True)
 def artifact_storage(settings, tmp_path):
     """A fresh local folder for blobs in every test, so no test sees another's files."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": tmp_path / "artifacts", "allow_overwrite": True},
-        },
-    }
+    settings.STORAGES = storages_in(tmp_path / "artifacts")
     return tmp_path / "artifacts"
 
 
@@ -89,9 +99,36 @@ def s3_storage(settings, s3_endpoint, monkeypatch) -> str:
     return bucket
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hasher(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+@pytest.fixture(scope="session")
+def rows_for_the_module(
+    django_db_setup, django_db_blocker, tmp_path_factory
+) -> Callable[[], AbstractContextManager[None]]:
+    """For a module-scoped fixture: rows its module's tests share, made once instead of before
+    each test. They are made inside a transaction that each test's own (a savepoint, as the `db`
+    fixture opens) nests in, so a test's changes go with it, and that is rolled back after the
+    module. The Python objects outlive a test's changes: a test that changes one reads it again.
+    Their blobs are in a folder of their own, which a test's `artifact_storage` replaces. Not for
+    transactional tests, whose flush would empty the shared rows."""
+
+    @contextmanager
+    def shared() -> Iterator[None]:
+        folder = tmp_path_factory.mktemp("shared-artifacts")
+        with (
+            override_settings(STORAGES=storages_in(folder)),
+            django_db_blocker.unblock(),
+            transaction.atomic(),
+        ):
+            yield
+            transaction.set_rollback(True)
+
+    return shared
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hasher() -> Iterator[None]:
+    """Users' passwords hashed in a blink, module-scoped rows' included."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture
