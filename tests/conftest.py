@@ -19,7 +19,6 @@ from pathlib import Path
 
 import boto3
 import pytest
-from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -29,7 +28,13 @@ from moto.server import ThreadedMotoServer
 from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
 from apps.artifacts.models import Project
 from apps.registries.models import Registry
-from tests.factories import make_member, make_organization, make_project, make_team
+from tests.factories import (
+    make_member,
+    make_organization,
+    make_project,
+    make_team,
+    storages_in,
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -39,17 +44,6 @@ def live_server_without_nagle() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(QuietWSGIRequestHandler, "disable_nagle_algorithm", True)
         yield
-
-
-def storages_in(folder: Path) -> dict:
-    """The STORAGES setting with blobs kept in a local folder."""
-    return {
-        **django_settings.STORAGES,
-        "artifacts": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": folder, "allow_overwrite": True},
-        },
-    }
 
 
 @pytest.fixture(autouse=True)
@@ -102,23 +96,25 @@ def s3_storage(settings, s3_endpoint, monkeypatch) -> str:
 @pytest.fixture(scope="session")
 def rows_for_the_module(
     django_db_setup, django_db_blocker, tmp_path_factory
-) -> Callable[[], AbstractContextManager[None]]:
+) -> Callable[[], AbstractContextManager[Path]]:
     """For a module-scoped fixture: rows its module's tests share, made once instead of before
     each test. They are made inside a transaction that each test's own (a savepoint, as the `db`
     fixture opens) nests in, so a test's changes go with it, and that is rolled back after the
     module. The Python objects outlive a test's changes: a test that changes one reads it again.
-    Their blobs are in a folder of their own, which a test's `artifact_storage` replaces. Not for
-    transactional tests, whose flush would empty the shared rows."""
+    Their blobs are in a folder of their own, which it gives; a test's `artifact_storage` replaces
+    it unless the module says otherwise. Every test of the module sees the rows while they last,
+    so tests that need an empty database belong elsewhere. Not for transactional tests, whose
+    flush would empty the shared rows."""
 
     @contextmanager
-    def shared() -> Iterator[None]:
+    def shared() -> Iterator[Path]:
         folder = tmp_path_factory.mktemp("shared-artifacts")
         with (
             override_settings(STORAGES=storages_in(folder)),
             django_db_blocker.unblock(),
             transaction.atomic(),
         ):
-            yield
+            yield folder
             transaction.set_rollback(True)
 
     return shared

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
+
+from django.conf import settings
 
 from apps.accounts.models import (
     Organization,
@@ -113,3 +116,14 @@ def make_legacy_model(
             aliases=names,
         )
     return model
+
+
+def storages_in(folder: Path) -> dict:
+    """The STORAGES setting with blobs kept in a local folder."""
+    return {
+        **settings.STORAGES,
+        "artifacts": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": folder, "allow_overwrite": True},
+        },
+    }

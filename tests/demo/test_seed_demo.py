@@ -1,11 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
-from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.core.management import call_command
 from django.utils import timezone
 
 from apps.accounts.models import Organization, OrganizationRole, RegistryRole, User
@@ -25,18 +25,28 @@ from apps.legacy.models import (
 )
 from apps.lineage.models import RunInput, RunOutput
 from apps.registries.models import Alias, Registry
+from tests.demo.seeding import seed
+from tests.factories import storages_in
 
 
-def seed() -> str:
-    out = StringIO()
-    call_command("seed_demo", stdout=out)
-    return out.getvalue()
+@pytest.fixture(scope="module")
+def seeded_once(rows_for_the_module) -> Iterator[tuple[Organization, Path]]:
+    """The demo, seeded once for the module's tests (each test's changes are rolled back)."""
+    with rows_for_the_module() as blobs:
+        seed()
+        yield Organization.objects.get(slug="acme"), blobs
 
 
 @pytest.fixture
-def seeded(db) -> Organization:
-    seed()
-    return Organization.objects.get(slug="acme")
+def seeded(db, seeded_once) -> Organization:
+    return seeded_once[0]
+
+
+@pytest.fixture
+def artifact_storage(settings, seeded_once) -> Path:
+    """The seeded demo's blobs, where each test would otherwise have a folder of its own."""
+    settings.STORAGES = storages_in(seeded_once[1])
+    return seeded_once[1]
 
 
 def test_it_creates_core_and_custom_registries(seeded):
@@ -100,11 +110,6 @@ def test_a_second_run_changes_nothing_and_says_so(seeded):
     assert {model: model.objects.count() for model in apps.get_models()} == counts
 
 
-def test_it_prints_how_to_sign_in(db):
-    output = seed()
-    assert "registry-demo" in output and "http://127.0.0.1:8000/" in output
-
-
 def test_the_production_model_shows_where_it_came_from_and_who_promoted_it(seeded, client):
     production = Alias.objects.select_related("link__collection").get(name="production")
     base = f"/orgs/acme/registry/model/{production.link.collection.name}"
@@ -129,14 +134,6 @@ def test_vision_and_nlp_have_legacy_registries_not_yet_migrated(seeded):
         assert not LegacyRegisteredModel.objects.filter(team=team, migrated_to__isnull=False)
     assert not LegacyMigration.objects.exists()
     assert not Registry.objects.filter(name__endswith="-mr-migrated").exists()
-
-
-def test_the_first_run_says_where_to_try_the_migration(db):
-    lines = seed().splitlines()
-    assert lines[0] == "Seeded the demo organization 'acme'."
-    assert "migrate_legacy_registry --all --dry-run" in lines[1]
-    assert "/orgs/acme/legacy/migration/" in lines[1]
-    assert lines[3].startswith("Demo accounts (local use only)")
 
 
 def test_the_legacy_versions_were_linked_over_past_weeks_by_different_people(seeded):
@@ -185,16 +182,3 @@ def test_the_demo_legacy_registries_plan_and_migrate_cleanly(seeded):
     vision = Registry.objects.get(name="vision-mr-migrated")
     roles = {grant.user.username: grant.role for grant in vision.grants.select_related("user")}
     assert roles == {"admin": RegistryRole.ADMIN, "maria": RegistryRole.ADMIN}
-
-
-def test_a_demo_made_before_the_legacy_registry_gets_it_on_the_next_run(db, monkeypatch):
-    from apps.demo.management.commands import seed_demo
-
-    monkeypatch.setattr(seed_demo.Command, "seed_legacy", lambda self, *args: None)
-    seed()
-    assert not LegacyRegisteredModel.objects.exists()
-    monkeypatch.undo()
-    output = seed()
-    assert "Added a legacy Model Registry to the demo's teams." in output
-    assert LegacyRegisteredModel.objects.count() == 4
-    assert "nothing to do" in seed()
