@@ -97,6 +97,9 @@ class DatabaseProxy:
             self.refusing = False
 
     def close(self) -> None:
+        # Closing alone leaves the accepting thread blocked until its join times out.
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         self.cut()
         for thread in self.threads:
