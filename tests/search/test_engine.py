@@ -5,16 +5,20 @@ from __future__ import annotations
 import pytest
 
 from apps.accounts.models import Visibility
+from apps.registries.models import Link
 from apps.registries.services import add_collection_tags, add_version_tags, set_alias
 from apps.search.engine import search
 from apps.search.query import parse
 from tests.factories import make_link, make_registry, make_version
 
 
-@pytest.fixture
-def catalogue(organization, org_admin, member, project, models_registry):
+@pytest.fixture(scope="module")
+def shared_catalogue(acme):
     """resnet (v0 tagged cnn; v1 production, accuracy 0.93) and resnet-old in Models, bert in
-    Models, and a secret collection in a restricted registry only the admin sees."""
+    Models, and a secret collection in a restricted registry only the admin sees; made once for
+    the module, on its shared personas (tests/search/conftest.py)."""
+    organization, org_admin, member = acme.organization, acme.org_admin, acme.member
+    project, models_registry = acme.project, organization.registries.get(slug="model")
 
     def link(collection, registry=models_registry, metrics=None, metadata=None):
         version = make_version(project, member, metrics=metrics or {}, metadata=metadata or {})
@@ -30,6 +34,12 @@ def catalogue(organization, org_admin, member, project, models_registry):
     hidden = make_registry(organization, org_admin, "Secret", visibility=Visibility.RESTRICTED)
     link("resnet-secret", registry=hidden, metrics={"accuracy": 0.99})
     return {"first": first, "second": second, "bert": bert}
+
+
+@pytest.fixture
+def catalogue(db, shared_catalogue):
+    """The shared catalogue's links, read afresh so that a test may change its copies."""
+    return {name: Link.objects.get(pk=link.pk) for name, link in shared_catalogue.items()}
 
 
 def names(user, organization, text, kind):
