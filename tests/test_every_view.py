@@ -2,9 +2,29 @@
 
 from __future__ import annotations
 
-import pytest
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from tests.factories import make_link, make_version
+import pytest
+from django.conf import settings as django_settings
+from django.db.models import Model
+
+from apps.accounts.models import Organization, OrganizationRole, TeamRole, User
+from apps.legacy import services as legacy
+from apps.registries.models import Link, Registry
+from apps.registries.services import set_baseline_role
+from tests.factories import (
+    grant,
+    make_link,
+    make_member,
+    make_organization,
+    make_project,
+    make_registry,
+    make_team,
+    make_version,
+)
 
 REG = "/orgs/acme/registry/model"
 COL = f"{REG}/classifier"
@@ -50,16 +70,83 @@ VIEWS = [
 ]
 
 
-@pytest.fixture
-def linked(project, member, models_registry):
-    """classifier:v0 in the Models registry, and the same version as v0 of team ml's legacy
-    registered model classifier."""
-    from apps.legacy import services as legacy
+@dataclass
+class World:
+    organization: Organization
+    member: User
+    outsider: User
+    linked: Link
+    shared: Registry
+    blobs: Path  # the folder the world's files were stored in
 
-    version = make_version(project, member)
-    model = legacy.register_model(actor=member, team=project.team, name="classifier")
-    legacy.link_version(actor=member, registered_model=model, version=version)
-    return make_link(version, models_registry, member, "classifier")
+
+@pytest.fixture(scope="module")
+def world(rows_for_the_module) -> Iterator[World]:
+    """The rows the tests here read, made once for the module: acme's personas as in
+    tests/conftest.py, and an outsider; classifier:v0 in the Models registry, the same version as
+    v0 of team ml's legacy registered model classifier; and `Shared`, organization-visible,
+    baseline restricted viewer, with collection `c` holding v0. (Every test sees both registries;
+    each reads only one, and neither changes what the other's pages answer.)"""
+    with rows_for_the_module():
+        organization = make_organization("acme", name="Acme")
+        org_admin = make_member(organization, "olivia", OrganizationRole.ADMIN)
+        member = make_member(organization, "maria", OrganizationRole.MEMBER)
+        outsider = make_member(
+            make_organization("globex", name="Globex"), "oscar", OrganizationRole.ADMIN
+        )
+        project = make_project(make_team(organization, "ml", maria=TeamRole.MEMBER), "mnist")
+        models_registry = organization.registries.get(slug="model")
+
+        version = make_version(project, member)
+        model = legacy.register_model(actor=member, team=project.team, name="classifier")
+        legacy.link_version(actor=member, registered_model=model, version=version)
+        linked = make_link(version, models_registry, member, "classifier")
+
+        shared = make_registry(organization, org_admin, "Shared")
+        set_baseline_role(actor=org_admin, registry=shared, role="restricted_viewer")
+        make_link(make_version(project, member), shared, org_admin, "c")
+        blobs = django_settings.STORAGES["artifacts"]["OPTIONS"]["location"]
+        yield World(organization, member, outsider, linked, shared, blobs)
+
+
+def fresh(row: Model) -> Model:
+    """The row read again, for one test: a test may change the Python object it is given (logging
+    in sets a user's last_login), and the next test must not see that."""
+    return type(row).objects.get(pk=row.pk)
+
+
+@pytest.fixture
+def artifact_storage(artifact_storage, world) -> Path:
+    """The test's own blob folder, as in tests/conftest.py, starting with a copy of the world's
+    files: a test may download one."""
+    shutil.copytree(world.blobs, artifact_storage, dirs_exist_ok=True)
+    return artifact_storage
+
+
+# The conftest's personas and this module's rows, here the world's, each fresh for its test.
+@pytest.fixture
+def organization(db, world) -> Organization:
+    return fresh(world.organization)
+
+
+@pytest.fixture
+def member(db, world) -> User:
+    return fresh(world.member)
+
+
+@pytest.fixture
+def outsider(db, world) -> User:
+    return fresh(world.outsider)
+
+
+@pytest.fixture
+def linked(db, world) -> Link:
+    return fresh(world.linked)
+
+
+@pytest.fixture
+def shared(db, world) -> Registry:
+    return fresh(world.shared)
 
 
 def call(client, method: str, path: str):
@@ -131,23 +218,9 @@ ACTIONS = [
 ]
 
 
-@pytest.fixture
-def shared(organization, org_admin, project, member):
-    """`Shared`: organization-visible, baseline restricted viewer, collection `c` with v0."""
-    from apps.registries.services import set_baseline_role
-    from tests.factories import make_registry
-
-    registry = make_registry(organization, org_admin, "Shared")
-    set_baseline_role(actor=org_admin, registry=registry, role="restricted_viewer")
-    make_link(make_version(project, member), registry, org_admin, "c")
-    return registry
-
-
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("what", "method", "path", "data", "least"), ACTIONS, ids=lambda v: v)
 def test_each_registry_role(client, organization, shared, role, what, method, path, data, least):
-    from tests.factories import grant, make_member
-
     user = make_member(organization, f"as-{role}")
     grant(shared, role, user=user)
     client.force_login(user)
