@@ -104,7 +104,8 @@ def rows_for_the_module(
     Their blobs are in a folder of their own, which it gives; a test's `artifact_storage` replaces
     it unless the module says otherwise. Every test of the module sees the rows while they last,
     so tests that need an empty database belong elsewhere. Not for transactional tests, whose
-    flush would empty the shared rows."""
+    flush would empty the shared rows. The module's tests must be database tests (the `db`
+    fixture or a `django_db` mark), or the test database may not have been set up."""
 
     @contextmanager
     def shared() -> Iterator[Path]:

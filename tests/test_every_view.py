@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db.models import Model
 
 from apps.accounts.models import Organization, OrganizationRole, TeamRole, User
@@ -73,6 +72,7 @@ VIEWS = [
 @dataclass
 class World:
     organization: Organization
+    org_admin: User
     member: User
     outsider: User
     linked: Link
@@ -87,7 +87,7 @@ def world(rows_for_the_module) -> Iterator[World]:
     v0 of team ml's legacy registered model classifier; and `Shared`, organization-visible,
     baseline restricted viewer, with collection `c` holding v0. (Every test sees both registries;
     each reads only one, and neither changes what the other's pages answer.)"""
-    with rows_for_the_module():
+    with rows_for_the_module() as blobs:
         organization = make_organization("acme", name="Acme")
         org_admin = make_member(organization, "olivia", OrganizationRole.ADMIN)
         member = make_member(organization, "maria", OrganizationRole.MEMBER)
@@ -105,8 +105,7 @@ def world(rows_for_the_module) -> Iterator[World]:
         shared = make_registry(organization, org_admin, "Shared")
         set_baseline_role(actor=org_admin, registry=shared, role="restricted_viewer")
         make_link(make_version(project, member), shared, org_admin, "c")
-        blobs = django_settings.STORAGES["artifacts"]["OPTIONS"]["location"]
-        yield World(organization, member, outsider, linked, shared, blobs)
+        yield World(organization, org_admin, member, outsider, linked, shared, blobs)
 
 
 def fresh(row: Model) -> Model:
@@ -127,6 +126,11 @@ def artifact_storage(artifact_storage, world) -> Path:
 @pytest.fixture
 def organization(db, world) -> Organization:
     return fresh(world.organization)
+
+
+@pytest.fixture
+def org_admin(db, world) -> User:
+    return fresh(world.org_admin)
 
 
 @pytest.fixture

@@ -8,7 +8,13 @@ from django.test import Client
 
 from apps.accounts.models import ApiToken
 from apps.lib.security import SecurityHeaders
-from tests.test_every_view import VIEWS, linked  # noqa: F401 (`linked` is the fixture used below)
+from tests import test_every_view as every_view
+
+# The pages are every view's, and so are the rows they show: its fixtures, made once per module.
+VIEWS = every_view.VIEWS
+world, linked = every_view.world, every_view.linked
+organization, org_admin, member = every_view.organization, every_view.org_admin, every_view.member
+artifact_storage = every_view.artifact_storage
 
 pytestmark = pytest.mark.usefixtures("linked")
 
