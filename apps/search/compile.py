@@ -311,7 +311,7 @@ def _version_term(term: Term) -> Q:
 
 def _version_tags(op: str, value: Any, apart: bool = False) -> Any:
     """A linked version's tags: its source version's, and the link's own (migrated ones); or,
-    `apart`, the two conditions (either may hold), for a union."""
+    `apart`, the two conditions (either may hold), for `_any_link`."""
     shared = _among(VersionTag.objects, "version_id", "name", op, value, on="version_id")
     own = _among(LinkTag.objects, "link_id", "name", op, value)
     if apart:
