@@ -12,7 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from django.db.models import FloatField, Q, QuerySet, Value
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db import connection
+from django.db.models import F, FloatField, Lookup, Q, QuerySet, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 from django.db.models.lookups import (
@@ -123,16 +125,51 @@ def _among(queryset: QuerySet, column: str, field: str, op: str, value: Any, on:
 
 
 def _any_link(parts: list[Q]) -> Q:
-    """Links meeting any of `parts`, as `pk IN (the union of each part's links)`: each part is
-    then planned on its own, from its own index (a word's trigram indexes), where an OR of
-    conditions on other tables would be tested on every link. (A plain OR stays better where
-    rows come newest first and the first page may be found early.)"""
+    """Links meeting any of `parts` (each `key IN (a subquery)`), each part planned on its own
+    from its own index (a word's trigram indexes), where an OR of IN subqueries would be tested
+    on every link. On PostgreSQL, an OR of `key = ANY(ARRAY(subquery))`: each subquery runs
+    once and the links come from a BitmapOr of their own indexes (a prefix of 100 collections
+    reads their 10,000 links by collection_id, in a hundred heap pages), where `pk IN (a union)`
+    fetched each link by its primary key. Elsewhere, `pk IN (the union of each part's links)`.
+    (A plain OR stays better where rows come newest first and the first page may be found
+    early.)"""
     if any(not part.children for part in parts):  # one of them matches every link
         return Q()
-    found = [Link.objects.filter(part).order_by().values("pk") for part in parts if part != NOTHING]
-    if len(found) <= 1:
-        return Q(pk__in=found[0]) if found else NOTHING
+    parts = [part for part in parts if part != NOTHING]
+    if not parts:
+        return NOTHING
+    if connection.vendor == "postgresql" and all(_is_key_in(part) for part in parts):
+        return Q.create([_any_of(part) for part in parts], connector=Q.OR)
+    found = [Link.objects.filter(part).order_by().values("pk") for part in parts]
+    if len(found) == 1:
+        return Q(pk__in=found[0])
     return Q(pk__in=found[0].union(*found[1:], all=True))
+
+
+class AnyOf(Lookup):
+    """`column = ANY(array)`: with an ARRAY(subquery), a condition an index scan can take."""
+
+    lookup_name = "any_of"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+def _is_key_in(part: Q) -> bool:
+    """Whether `part` is one `key__in=<a queryset>` and nothing else."""
+    if part.negated or len(part.children) != 1 or not isinstance(part.children[0], tuple):
+        return False
+    lookup, rows = part.children[0]
+    return lookup.endswith("__in") and isinstance(rows, QuerySet)
+
+
+def _any_of(part: Q) -> Q:
+    """`key__in=<a queryset>` as `key = ANY(ARRAY(the queryset))`."""
+    ((lookup, rows),) = part.children
+    # Without the model's ordering, which could join another table to sort a set.
+    return Q(AnyOf(F(lookup.removesuffix("__in")), ArraySubquery(rows.order_by())))
 
 
 def _through(key: str, model: type, found: Q) -> Q:
@@ -274,7 +311,7 @@ def _version_term(term: Term) -> Q:
 
 def _version_tags(op: str, value: Any, apart: bool = False) -> Any:
     """A linked version's tags: its source version's, and the link's own (migrated ones); or,
-    `apart`, the two conditions (either may hold), for a union."""
+    `apart`, the two conditions (either may hold), for `_any_link`."""
     shared = _among(VersionTag.objects, "version_id", "name", op, value, on="version_id")
     own = _among(LinkTag.objects, "link_id", "name", op, value)
     if apart:

@@ -103,6 +103,47 @@ def test_versions_come_by_their_collections_name_then_newest_first(catalogue, me
     assert names(member, organization, "old", "version") == ["resnet-old:v0"]
 
 
+def test_versions_keep_tier_then_newest_order_across_pages(
+    catalogue, org_admin, member, project, models_registry, organization
+):
+    """Pages of two, forwards and back, read the ranked list in one order: the exact name's
+    links, then the prefix's, then links found otherwise (a collection containing the word, a
+    version's tag), newest first in each, even where a lower tier holds the newest link."""
+    version = make_version(project, member)
+    make_link(version, models_registry, org_admin, "my-resnet")  # contains the word: tier 0
+    add_version_tags(actor=org_admin, link=catalogue["bert"], tags=["resnet-ish"])  # tier 0
+    make_link(make_version(project, member), models_registry, org_admin, "resnet-old")
+    expected = [
+        "resnet:v1",
+        "resnet:v0",
+        "resnet-old:v1",
+        "resnet-old:v0",
+        "my-resnet:v0",
+        "bert:v0",
+    ]
+    assert names(member, organization, "resnet", "version") == expected
+
+    def page(cursor=None):
+        cursors = {"version": cursor} if cursor else None
+        return search(
+            member, organization, parse("resnet"), kinds=("version",), size=2, cursors=cursors
+        ).pages["version"]
+
+    def label(hit):
+        return f"{hit.row.collection.name}:v{hit.row.number}"
+
+    forwards, pages, cursor = [], [], None
+    while True:
+        pages.append(page(cursor))
+        forwards += [label(hit) for hit in pages[-1].items]
+        cursor = pages[-1].next_cursor
+        if not cursor:
+            break
+    assert forwards == expected
+    back = page(pages[-1].previous_cursor)
+    assert [label(hit) for hit in back.items] == expected[2:4]
+
+
 def test_each_hit_says_why_it_matched(catalogue, member, organization):
     [hit] = (
         search(member, organization, parse("resnet alias:production"), kinds=("version",))
