@@ -37,6 +37,12 @@ from tests.factories import (
 )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: the parallel run (pytest-xdist) then ends on short tests, with every
+    process busy, instead of one process finishing a long test while the others wait."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def live_server_without_nagle() -> Iterator[None]:
     """The live test server writes a response's headers and its body apart; with Nagle's

@@ -43,6 +43,7 @@ number = 0
 """
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(not SCHEMATHESIS.exists(), reason="schemathesis is not installed")
 def test_the_api_never_answers_with_a_server_error(

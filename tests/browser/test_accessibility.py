@@ -58,6 +58,7 @@ def catalogue(organization, org_admin, project, member, models_registry):
     return links
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS)
 def test_the_main_pages_have_no_accessibility_violations(
     page, sign_in, org_admin, catalogue, axe, width

@@ -64,6 +64,7 @@ def fresh_registry(organization, org_admin) -> str:
     return make_registry(organization, org_admin, f"Modèles {next(_registries)}").slug
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(collection=collection_names, artifact=artifact_names)
 @example(collection="100% #1?x=y&z", artifact="a.b")
@@ -88,6 +89,7 @@ def test_the_client_handles_every_valid_name(
     assert (target / "weights.bin").read_bytes() == collection.encode()
 
 
+@pytest.mark.slow
 @EXAMPLES
 @given(collection=collection_names, artifact=artifact_names)
 @example(collection="50% off #sale", artifact="modèle")

@@ -193,6 +193,7 @@ def assert_team_carried_over(team: Team) -> None:
         )
 
 
+@pytest.mark.slow
 def test_every_field_of_three_teams_of_fifty_models_of_twenty_versions_is_carried_over(db):
     teams = generate(teams=3, models=50, versions=20)
     for team in teams:

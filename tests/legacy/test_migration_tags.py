@@ -7,6 +7,7 @@ versions, tagged and untagged, beside a collection that links the same versions.
 
 from __future__ import annotations
 
+import pytest
 from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -49,6 +50,7 @@ def shown(collection: Collection) -> dict[int, set[str]]:
     return {link.number: set(link.tag_names()) for link in collection.links.all()}
 
 
+@pytest.mark.slow
 @settings(
     max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

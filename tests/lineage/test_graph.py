@@ -129,6 +129,7 @@ def _queries(version, user, depth) -> int:
     return len(captured)
 
 
+@pytest.mark.slow
 def test_queries_grow_with_depth_not_with_nodes(project, member):
     small = make_version(project, member, "small")
     uses(run(project, "one", "evaluate"), small)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 
+import pytest
 from django.db import connection
 
 from apps.accounts.models import ApiToken
@@ -17,6 +18,7 @@ from tests.factories import make_link, make_version
 OUTAGE_SECONDS = 2
 
 
+@pytest.mark.slow
 def test_the_client_rides_out_an_outage_and_nothing_is_lost(
     database_proxy, live_server, project, member, models_registry, caplog, tmp_path
 ):

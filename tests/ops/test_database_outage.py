@@ -69,6 +69,7 @@ def wait_until_ready(server: str) -> None:
         time.sleep(0.2)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("database_proxy", [True, False], ids=["pooled", "unpooled"], indirect=True)
 def test_an_outage_answers_503_to_retry_and_loses_nothing(

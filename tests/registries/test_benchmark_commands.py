@@ -65,6 +65,7 @@ def _maintenance_url() -> str:
     return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/postgres"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="bench_serve runs on PostgreSQL")
 def test_bench_serve_runs_ours_tiny_and_checks_numbering():
     pg_url, prefix = _maintenance_url(), "bench_serve_test"
