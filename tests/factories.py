@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -59,6 +60,25 @@ def make_team(organization: Organization, name: str = "", **members: TeamRole) -
 
 def make_project(team: Team, name: str = "", **kwargs: Any) -> Project:
     return Project.objects.create(team=team, name=name or f"project{next(_counter)}", **kwargs)
+
+
+def make_personas() -> SimpleNamespace:
+    """All of tests/conftest.py's personas at once, as its fixtures make them one by one (for
+    rows made once per module): acme with olivia (admin), maria (member, in team ml, which has
+    project mnist) and victor (viewer); oscar, admin of globex."""
+    organization = make_organization("acme", name="Acme")
+    globex = make_organization("globex", name="Globex")
+    personas = SimpleNamespace(
+        organization=organization,
+        org_admin=make_member(organization, "olivia", OrganizationRole.ADMIN),
+        member=make_member(organization, "maria", OrganizationRole.MEMBER),
+        viewer=make_member(organization, "victor", OrganizationRole.VIEWER),
+        outsider=make_member(globex, "oscar", OrganizationRole.ADMIN),
+        team=make_team(organization, "ml", maria=TeamRole.MEMBER),
+    )
+    personas.project = make_project(personas.team, "mnist")
+    personas.models_registry = organization.registries.get(slug="model")
+    return personas
 
 
 def make_version(

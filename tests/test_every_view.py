@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.db.models import Model
 
-from apps.accounts.models import Organization, OrganizationRole, TeamRole, User
+from apps.accounts.models import Organization, User
 from apps.legacy import services as legacy
 from apps.registries.models import Link, Registry
 from apps.registries.services import set_baseline_role
@@ -18,10 +18,8 @@ from tests.factories import (
     grant,
     make_link,
     make_member,
-    make_organization,
-    make_project,
+    make_personas,
     make_registry,
-    make_team,
     make_version,
 )
 
@@ -88,14 +86,9 @@ def world(rows_for_the_module) -> Iterator[World]:
     baseline restricted viewer, with collection `c` holding v0. (Every test sees both registries;
     each reads only one, and neither changes what the other's pages answer.)"""
     with rows_for_the_module() as blobs:
-        organization = make_organization("acme", name="Acme")
-        org_admin = make_member(organization, "olivia", OrganizationRole.ADMIN)
-        member = make_member(organization, "maria", OrganizationRole.MEMBER)
-        outsider = make_member(
-            make_organization("globex", name="Globex"), "oscar", OrganizationRole.ADMIN
-        )
-        project = make_project(make_team(organization, "ml", maria=TeamRole.MEMBER), "mnist")
-        models_registry = organization.registries.get(slug="model")
+        acme = make_personas()
+        organization, org_admin, member = acme.organization, acme.org_admin, acme.member
+        outsider, project, models_registry = acme.outsider, acme.project, acme.models_registry
 
         version = make_version(project, member)
         model = legacy.register_model(actor=member, team=project.team, name="classifier")

@@ -17,17 +17,15 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import ApiToken, OrganizationRole, TeamRole
+from apps.accounts.models import ApiToken, TeamRole
 from apps.lineage.models import Run
 from apps.lineage.services import record_input
 from apps.registries.services import add_version_tags, set_alias
 from tests.factories import (
     make_link,
     make_member,
-    make_organization,
-    make_project,
+    make_personas,
     make_registry,
-    make_team,
     make_version,
 )
 
@@ -171,11 +169,9 @@ def readings(rows_for_the_module) -> Iterator[dict[str, tuple[Reading, Reading]]
     the cost and the same for every path, so the module grows one organization and reads every
     path at each size; each path's test then checks its own pair."""
     with rows_for_the_module():
-        organization = make_organization("acme", name="Acme")
-        org_admin = make_member(organization, "olivia", OrganizationRole.ADMIN)
-        member = make_member(organization, "maria", OrganizationRole.MEMBER)
-        team = make_team(organization, "ml", maria=TeamRole.MEMBER)
-        grow = organization_grower(organization, team, make_project(team, "mnist"), member)
+        acme = make_personas()
+        org_admin, member = acme.org_admin, acme.member
+        grow = organization_grower(acme.organization, acme.team, acme.project, member)
         pages = Client()
         pages.force_login(org_admin)
         _, token = ApiToken.issue(member, "budget")

@@ -11,9 +11,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from apps.accounts.models import Organization, OrganizationRole, Team, TeamRole, User
+from apps.accounts.models import Organization, Team, User
 from apps.artifacts.models import Project
-from tests.factories import make_member, make_organization, make_project, make_team
+from tests.factories import make_personas
 from tests.search.test_engine import catalogue, shared_catalogue  # noqa: F401 (fixtures, shared)
 
 
@@ -22,18 +22,7 @@ def acme(rows_for_the_module) -> Iterator[SimpleNamespace]:
     """The personas of tests/conftest.py, made as it makes them but once for the module, in the
     transaction its tests nest in; module fixtures that request this one add their rows to it."""
     with rows_for_the_module():
-        organization = make_organization("acme", name="Acme")
-        globex = make_organization("globex", name="Globex")
-        personas = SimpleNamespace(
-            organization=organization,
-            org_admin=make_member(organization, "olivia", OrganizationRole.ADMIN),
-            member=make_member(organization, "maria", OrganizationRole.MEMBER),
-            viewer=make_member(organization, "victor", OrganizationRole.VIEWER),
-            outsider=make_member(globex, "oscar", OrganizationRole.ADMIN),
-        )
-        personas.team = make_team(organization, "ml", maria=TeamRole.MEMBER)
-        personas.project = make_project(personas.team, "mnist")
-        yield personas
+        yield make_personas()
 
 
 # Each a fresh copy of the shared row, read in the test's own transaction.
