@@ -115,11 +115,7 @@ def keyset_page(
         position = None  # fewer rows before than a page: the first page, then
     start = 0
     if position is not None:
-        after = "lt" if descending else "gt"
-        ordered = ordered.filter(
-            Q(**{f"{field}__{after}": position.value})
-            | Q(**{field: position.value, f"pk__{after}": position.pk})
-        )
+        ordered = ordered.filter(_beyond(position, field, "lt" if descending else "gt"))
         start = position.start
     rows = list(ordered[: size + 1])
     previous = _edge_cursor(rows[0], field, start=start, before=True) if position and rows else None
@@ -137,12 +133,9 @@ def _page_before(
     order and turned round; None if there are fewer of them than a page (the first page, shown
     from the top instead, so that it is never short)."""
     direction = "" if descending else "-"  # reversed
-    before = "gt" if descending else "lt"
+    before = _beyond(position, field, "gt" if descending else "lt")
     rows = list(
-        queryset.order_by(f"{direction}{field}", f"{direction}pk").filter(
-            Q(**{f"{field}__{before}": position.value})
-            | Q(**{field: position.value, f"pk__{before}": position.pk})
-        )[: size + 1]
+        queryset.order_by(f"{direction}{field}", f"{direction}pk").filter(before)[: size + 1]
     )
     if len(rows) < size:
         return None
@@ -152,6 +145,14 @@ def _page_before(
     start = max(position.start - size, 1 if has_previous else 0)
     previous = _edge_cursor(rows[0], field, start=start, before=True) if has_previous else None
     return Page(rows, _edge_cursor(rows[-1], field, start=start + size), previous, start)
+
+
+def _beyond(position: _Position, field: str, lookup: str) -> Q:
+    """The rows strictly beyond the cursor's row, in the order `lookup` (lt or gt) runs:
+    by `field`, then by pk among equal values."""
+    return Q(**{f"{field}__{lookup}": position.value}) | Q(
+        **{field: position.value, f"pk__{lookup}": position.pk}
+    )
 
 
 def _edge_cursor(row: Any, field: str, *, start: int, before: bool = False) -> str:

@@ -147,9 +147,8 @@ def _any_link(parts: list[Q]) -> Q:
 
 
 class AnyOf(Lookup):
-    """`column = ANY(array)`: with an ARRAY(subquery), a condition an index scan can take."""
-
-    lookup_name = "any_of"
+    """`column = ANY(array)`: with an ARRAY(subquery), a condition an index scan can take.
+    Used directly, not registered on a field."""
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
